@@ -1,0 +1,29 @@
+import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_MESSAGE_ID } from '../../src/semconv.js';
+import type { MessagingTransport } from '../../src/transport.js';
+import type { MemoryMessage, OutgoingMemoryMessage } from './memory-queue.js';
+
+/**
+ * The whole description of a broker for tracehop: this in-memory queue's. A Kafka,
+ * NATS or BullMQ description has the same members.
+ */
+export const memoryTransport: MessagingTransport<OutgoingMemoryMessage, MemoryMessage> = {
+  system: 'memory',
+  // 1. carrier: plain string headers
+  readHeader: (message, key) => message.headers[key],
+  withHeaders: (message, fields) => ({ ...message, headers: { ...message.headers, ...fields } }),
+  // 2. limits: at most 8 headers; what does not fit is dropped, baggage first
+  limits: { maxEntries: 8, maxValueBytes: 512 },
+  usage: (message) => ({ entries: Object.keys(message.headers).length }),
+  // 3. naming and attributes
+  describeOutgoing(message, attributes) {
+    attributes[ATTR_MESSAGING_DESTINATION_NAME] = message.queue;
+    return message.queue;
+  },
+  describeIncoming(message, attributes) {
+    attributes[ATTR_MESSAGING_DESTINATION_NAME] = message.queue;
+    attributes[ATTR_MESSAGING_MESSAGE_ID] = message.id;
+    return message.queue;
+  },
+  // 4. settlement: handlers call ack/nack, and the process span waits for it
+  settles: true,
+};

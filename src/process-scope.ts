@@ -1,0 +1,92 @@
+import type { Attributes, Context, Span } from '@opentelemetry/api';
+import { recordError, errorType } from './errors.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+} from './semconv.js';
+
+/** Attribute set on a `process` span that was ended by the settle timeout. */
+export const ATTR_PROCESS_TIMED_OUT = 'tracehop.process.timed_out';
+
+/** Notified when a scope ends, so the timeout list can forget it. */
+export interface ScopeOwner {
+  scopeEnded(scope: ProcessScope): void;
+}
+
+/**
+ * The life of one `process` span: it ends when the handler has finished and, where
+ * the broker settles messages separately, the message has been settled — whichever
+ * is later — or when the settle timeout passes, or when the channel is lost. Ends
+ * exactly once. Holds the span, never the message.
+ */
+export class ProcessScope {
+  /** When the span started, in `performance.now()` milliseconds, for the timeout. */
+  readonly startedAt: number;
+  private handlerDone = false;
+  private settled: boolean;
+  private ended = false;
+
+  constructor(
+    /** The `process` span. */
+    readonly span: Span,
+    /** The context the handler runs in: the span plus the message's baggage. */
+    readonly context: Context,
+    awaitSettle: boolean,
+    private readonly owner: ScopeOwner,
+  ) {
+    this.settled = !awaitSettle;
+    this.startedAt = performance.now();
+  }
+
+  /** Whether the span has ended. */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** The handler returned or its promise settled; `error` when it threw or rejected. */
+  handlerFinished(error?: unknown): void {
+    if (this.ended) return;
+    if (error !== undefined) recordError(this.span, error);
+    this.handlerDone = true;
+    if (this.settled) this.end();
+  }
+
+  /**
+   * The message was settled (`ack`, `nack`, `reject`, `delete`, `modack`…). Recorded
+   * as an event named after the operation on the `process` span, with
+   * `messaging.operation.type = settle`; `error` when the broker refused it.
+   */
+  settle(operation: string, error?: unknown, attributes?: Attributes): void {
+    if (this.ended) return;
+    const eventAttributes: Attributes = {
+      ...attributes,
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'settle',
+      [ATTR_MESSAGING_OPERATION_NAME]: operation,
+    };
+    if (error !== undefined) eventAttributes[ATTR_ERROR_TYPE] = errorType(error);
+    this.span.addEvent(operation, eventAttributes);
+    this.settled = true;
+    if (this.handlerDone) this.end();
+  }
+
+  /** Ends the span now because the timeout passed. */
+  timeOut(): void {
+    if (this.ended) return;
+    this.span.setAttribute(ATTR_PROCESS_TIMED_OUT, true);
+    this.end();
+  }
+
+  /** Ends the span now with an error: the channel or connection was lost. */
+  abort(error: unknown): void {
+    if (this.ended) return;
+    recordError(this.span, error);
+    this.end();
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.span.end();
+    this.owner.scopeEnded(this);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The semantic-convention names tracehop emits, copied from
+ * `@opentelemetry/semantic-conventions` 1.45 (`/incubating`). The package README
+ * advises copying incubating constants instead of importing them at runtime; a
+ * unit test compares every value here with the package so a rename is noticed.
+ *
+ * @packageDocumentation
+ */
+
+export const ATTR_MESSAGING_SYSTEM_NAME = 'messaging.system.name';
+export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
+export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
+export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
+export const ATTR_MESSAGING_DESTINATION_TEMPLATE = 'messaging.destination.template';
+export const ATTR_MESSAGING_DESTINATION_TEMPORARY = 'messaging.destination.temporary';
+export const ATTR_MESSAGING_DESTINATION_ANONYMOUS = 'messaging.destination.anonymous';
+export const ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME =
+  'messaging.destination.subscription.name';
+export const ATTR_MESSAGING_CONSUMER_GROUP_NAME = 'messaging.consumer.group.name';
+export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id';
+export const ATTR_MESSAGING_MESSAGE_CONVERSATION_ID = 'messaging.message.conversation_id';
+export const ATTR_MESSAGING_MESSAGE_BODY_SIZE = 'messaging.message.body.size';
+export const ATTR_MESSAGING_BATCH_MESSAGE_COUNT = 'messaging.batch.message_count';
+export const ATTR_MESSAGING_CLIENT_ID = 'messaging.client.id';
+
+export const ATTR_RABBITMQ_DESTINATION_ROUTING_KEY = 'rabbitmq.destination.routing_key';
+export const ATTR_RABBITMQ_MESSAGE_DELIVERY_TAG = 'rabbitmq.message.delivery_tag';
+
+export const ATTR_GCP_PUBSUB_MESSAGE_ACK_DEADLINE = 'gcp.pubsub.message.ack_deadline';
+export const ATTR_GCP_PUBSUB_MESSAGE_ACK_ID = 'gcp.pubsub.message.ack_id';
+export const ATTR_GCP_PUBSUB_MESSAGE_DELIVERY_ATTEMPT = 'gcp.pubsub.message.delivery_attempt';
+export const ATTR_GCP_PUBSUB_MESSAGE_ORDERING_KEY = 'gcp.pubsub.message.ordering_key';
+
+export const ATTR_AWS_SQS_QUEUE_URL = 'aws.sqs.queue.url';
+export const ATTR_AWS_REQUEST_ID = 'aws.request_id';
+
+export const ATTR_CLOUDEVENTS_EVENT_ID = 'cloudevents.event_id';
+export const ATTR_CLOUDEVENTS_EVENT_SOURCE = 'cloudevents.event_source';
+export const ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION = 'cloudevents.event_spec_version';
+export const ATTR_CLOUDEVENTS_EVENT_SUBJECT = 'cloudevents.event_subject';
+export const ATTR_CLOUDEVENTS_EVENT_TYPE = 'cloudevents.event_type';
+
+export const ATTR_ERROR_TYPE = 'error.type';
+export const ATTR_SERVER_ADDRESS = 'server.address';
+export const ATTR_SERVER_PORT = 'server.port';
+
+export const MESSAGING_SYSTEM_NAME_VALUE_RABBITMQ = 'rabbitmq';
+export const MESSAGING_SYSTEM_NAME_VALUE_AWS_SQS = 'aws.sqs';
+export const MESSAGING_SYSTEM_NAME_VALUE_GCP_PUBSUB = 'gcp.pubsub';
+
+/** `messaging.operation.type` values. */
+export type MessagingOperationType = 'create' | 'send' | 'receive' | 'process' | 'settle';
+
+/**
+ * Names used before semantic-conventions 1.45 renamed them, emitted beside the new
+ * ones when `OTEL_SEMCONV_STABILITY_OPT_IN` contains `messaging/dup`.
+ */
+export const PREVIOUS_ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
+  [ATTR_MESSAGING_SYSTEM_NAME]: 'messaging.system',
+  [ATTR_RABBITMQ_DESTINATION_ROUTING_KEY]: 'messaging.rabbitmq.destination.routing_key',
+  [ATTR_RABBITMQ_MESSAGE_DELIVERY_TAG]: 'messaging.rabbitmq.message.delivery_tag',
+  [ATTR_GCP_PUBSUB_MESSAGE_ACK_DEADLINE]: 'messaging.gcp_pubsub.message.ack_deadline',
+  [ATTR_GCP_PUBSUB_MESSAGE_ACK_ID]: 'messaging.gcp_pubsub.message.ack_id',
+  [ATTR_GCP_PUBSUB_MESSAGE_DELIVERY_ATTEMPT]: 'messaging.gcp_pubsub.message.delivery_attempt',
+  [ATTR_GCP_PUBSUB_MESSAGE_ORDERING_KEY]: 'messaging.gcp_pubsub.message.ordering_key',
+};
+
+/** `messaging.system` values before 1.45 (`aws_sqs`, `gcp_pubsub`). */
+export const PREVIOUS_SYSTEM_VALUES: Readonly<Record<string, string>> = {
+  [MESSAGING_SYSTEM_NAME_VALUE_AWS_SQS]: 'aws_sqs',
+  [MESSAGING_SYSTEM_NAME_VALUE_GCP_PUBSUB]: 'gcp_pubsub',
+};

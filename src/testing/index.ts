@@ -1,0 +1,2 @@
+export { setupTestTracing, type TestTracing, type TestTracingOptions } from './test-tracing.js';
+export { renderTraceTree } from './trace-tree.js';
