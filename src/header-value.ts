@@ -36,8 +36,21 @@ export function headerToString(value: unknown, key: string): string | undefined 
     return undefined;
   }
   if (text === undefined) return undefined;
-  if (text.length > MAX_HEADER_LENGTH) return tooLong(key);
+  if (text.length > MAX_HEADER_LENGTH) return shorten(text, key);
   return text;
+}
+
+/**
+ * List-valued headers (`baggage`, `tracestate`) over the bound keep their leading
+ * members, as the W3C specifications let a receiver do; anything else is dropped.
+ */
+function shorten(text: string, key: string): string | undefined {
+  if (key === 'baggage' || key === 'tracestate') {
+    const cut = text.lastIndexOf(',', MAX_HEADER_LENGTH);
+    reportOnce(`length:${key}`, `kept the first ${MAX_HEADER_LENGTH} characters of a '${key}' header`);
+    return cut > 0 ? text.slice(0, cut) : undefined;
+  }
+  return tooLong(key);
 }
 
 function arrayToString(values: readonly unknown[], key: string): string | undefined {
@@ -47,7 +60,7 @@ function arrayToString(values: readonly unknown[], key: string): string | undefi
     const part = headerToString(item, key);
     if (part === undefined) continue;
     joined = joined === '' ? part : `${joined},${part}`;
-    if (joined.length > MAX_HEADER_LENGTH) return tooLong(key);
+    if (joined.length > MAX_HEADER_LENGTH) return shorten(joined, key);
   }
   return joined === '' ? undefined : joined;
 }

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 
 /** A message as a producer hands it over. */
@@ -23,6 +24,13 @@ export class MemoryQueue extends EventEmitter {
   private nextId = 1;
   private readonly handlers = new Map<string, Handler>();
   private readonly inFlight = new Map<string, MemoryMessage>();
+  /**
+   * Deliveries run in the context the queue was created in, as a real broker's arrive
+   * on its socket: never in the sender's context.
+   */
+  private readonly schedule = AsyncResource.bind((message: MemoryMessage) => {
+    setImmediate(() => this.handle(message));
+  });
 
   send(message: OutgoingMemoryMessage): string {
     const id = String(this.nextId++);
@@ -47,15 +55,17 @@ export class MemoryQueue extends EventEmitter {
 
   private deliver(message: MemoryMessage): void {
     this.inFlight.set(message.id, message);
-    setImmediate(() => {
-      const handler = this.handlers.get(message.queue);
-      if (handler === undefined) return;
-      try {
-        const result = handler(message);
-        if (result instanceof Promise) result.catch(() => undefined);
-      } catch {
-        // A throwing handler leaves the message in flight, as brokers do.
-      }
-    });
+    this.schedule(message);
+  }
+
+  private handle(message: MemoryMessage): void {
+    const handler = this.handlers.get(message.queue);
+    if (handler === undefined) return;
+    try {
+      const result = handler(message);
+      if (result instanceof Promise) result.catch(() => undefined);
+    } catch {
+      // A throwing handler leaves the message in flight, as brokers do.
+    }
   }
 }
