@@ -1,0 +1,140 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type Context,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import type {
+  MemoryMessage,
+  OutgoingMemoryMessage,
+} from '../examples/memory-queue/memory-queue.js';
+import { memoryTransport } from '../examples/memory-queue/memory-transport.js';
+import { MessagingTracer } from '../src/messaging-tracer.js';
+import { benchProvider } from './sdk.js';
+import { median } from './stats.js';
+
+/** ns per operation for each case, bare API calls beside tracehop's, medians of interleaved rounds. */
+export interface CoreFigure {
+  case: string;
+  bareNs: number;
+  tracehopNs: number;
+}
+
+type Headers = Record<string, string>;
+const setter: TextMapSetter<Headers> = { set: (c, k, v) => void (c[k] = v) };
+const getter: TextMapGetter<Headers> = { get: (c, k) => c[k], keys: (c) => Object.keys(c) };
+
+function timeNs(iterations: number, fn: (i: number) => void): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn(i);
+  return Number(process.hrtime.bigint() - start) / iterations;
+}
+
+/** Runs the core benchmark: inject+extract and a process span, bare API vs tracehop. */
+export function runCoreBench(iterations = 100_000, rounds = 7): CoreFigure[] {
+  const w3c = new CompositePropagator({
+    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(w3c);
+  const { provider } = benchProvider();
+  trace.setGlobalTracerProvider(provider);
+  const apiTracer = provider.getTracer('bench');
+  const messaging = new MessagingTracer(memoryTransport, { tracerProvider: provider });
+
+  const producer = apiTracer.startSpan('POST /orders');
+  const parent: Context = trace.setSpan(ROOT_CONTEXT, producer);
+  const outgoing: OutgoingMemoryMessage = { queue: 'orders', body: '{}', headers: { user: 'x' } };
+  const incoming: MemoryMessage = {
+    ...messaging.inject(outgoing, parent),
+    id: '1',
+    attempt: 1,
+  };
+
+  const cases: Record<string, { bare: () => number; tracehop: () => number }> = {
+    'inject + extract': {
+      bare: () =>
+        timeNs(iterations, () => {
+          const headers: Headers = { ...outgoing.headers };
+          propagation.inject(parent, headers, setter);
+          propagation.extract(ROOT_CONTEXT, headers, getter);
+        }),
+      tracehop: () =>
+        timeNs(iterations, () => {
+          const traced = messaging.inject(outgoing, parent);
+          messaging.extract(traced as MemoryMessage, ROOT_CONTEXT);
+        }),
+    },
+    'process span (start, run handler in context, end)': {
+      bare: () =>
+        timeNs(iterations, () => {
+          const ctx = propagation.extract(ROOT_CONTEXT, incoming.headers, getter);
+          const link = trace.getSpanContext(ctx);
+          const span = apiTracer.startSpan(
+            'process orders',
+            {
+              kind: SpanKind.CONSUMER,
+              links: link ? [{ context: link }] : [],
+              attributes: {
+                'messaging.system.name': 'memory',
+                'messaging.operation.type': 'process',
+                'messaging.operation.name': 'process',
+                'messaging.destination.name': incoming.queue,
+                'messaging.message.id': incoming.id,
+              },
+            },
+            ctx,
+          );
+          context.with(trace.setSpan(ctx, span), () => undefined);
+          span.end();
+        }),
+      tracehop: () =>
+        timeNs(iterations, () => {
+          const scope = messaging.startProcess(incoming, false);
+          context.with(scope.context, () => undefined);
+          scope.handlerFinished();
+        }),
+    },
+  };
+
+  const figures: CoreFigure[] = [];
+  for (const [name, variants] of Object.entries(cases)) {
+    variants.bare();
+    variants.tracehop();
+    const bare: number[] = [];
+    const ours: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      bare.push(variants.bare());
+      ours.push(variants.tracehop());
+    }
+    figures.push({ case: name, bareNs: median(bare), tracehopNs: median(ours) });
+  }
+  producer.end();
+  return figures;
+}
+
+/** The core figures as a markdown table. */
+export function coreTable(figures: readonly CoreFigure[]): string {
+  const lines = [
+    '### Core (real SDK, batch processor, discarding exporter; ns per message)',
+    '',
+    '| case | bare @opentelemetry/api | tracehop | × bare |',
+    '|---|---:|---:|---:|',
+  ];
+  for (const f of figures) {
+    lines.push(
+      `| ${f.case} | ${Math.round(f.bareNs)} | ${Math.round(f.tracehopNs)} | ${(f.tracehopNs / f.bareNs).toFixed(2)} |`,
+    );
+  }
+  return lines.join('\n');
+}

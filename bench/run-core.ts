@@ -1,0 +1,3 @@
+import { coreTable, runCoreBench } from './core.js';
+
+console.log(coreTable(runCoreBench()));
