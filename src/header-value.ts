@@ -47,7 +47,10 @@ export function headerToString(value: unknown, key: string): string | undefined 
 function shorten(text: string, key: string): string | undefined {
   if (key === 'baggage' || key === 'tracestate') {
     const cut = text.lastIndexOf(',', MAX_HEADER_LENGTH);
-    reportOnce(`length:${key}`, `kept the first ${MAX_HEADER_LENGTH} characters of a '${key}' header`);
+    reportOnce(
+      `length:${key}`,
+      `kept the first ${MAX_HEADER_LENGTH} characters of a '${key}' header`,
+    );
     return cut > 0 ? text.slice(0, cut) : undefined;
   }
   return tooLong(key);
