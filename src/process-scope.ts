@@ -9,6 +9,21 @@ import {
 /** Attribute set on a `process` span that was ended by the settle timeout. */
 export const ATTR_PROCESS_TIMED_OUT = 'tracehop.process.timed_out';
 
+const settleAttributesByOperation = new Map<string, Attributes>();
+
+/** The attributes of a plain settle event, made once per operation name. */
+function settleAttributes(operation: string): Attributes {
+  let attributes = settleAttributesByOperation.get(operation);
+  if (attributes === undefined) {
+    attributes = Object.freeze({
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'settle',
+      [ATTR_MESSAGING_OPERATION_NAME]: operation,
+    });
+    settleAttributesByOperation.set(operation, attributes);
+  }
+  return attributes;
+}
+
 /** Notified when a scope ends, so the timeout list can forget it. */
 export interface ScopeOwner {
   scopeEnded(scope: ProcessScope): void;
@@ -59,13 +74,13 @@ export class ProcessScope {
    */
   settle(operation: string, error?: unknown, attributes?: Attributes): void {
     if (this.ended) return;
-    const eventAttributes: Attributes = {
-      ...attributes,
-      [ATTR_MESSAGING_OPERATION_TYPE]: 'settle',
-      [ATTR_MESSAGING_OPERATION_NAME]: operation,
-    };
-    if (error !== undefined) eventAttributes[ATTR_ERROR_TYPE] = errorType(error);
-    this.span.addEvent(operation, eventAttributes);
+    if (error === undefined && attributes === undefined) {
+      this.span.addEvent(operation, settleAttributes(operation));
+    } else {
+      const eventAttributes: Attributes = { ...attributes, ...settleAttributes(operation) };
+      if (error !== undefined) eventAttributes[ATTR_ERROR_TYPE] = errorType(error);
+      this.span.addEvent(operation, eventAttributes);
+    }
     this.settled = true;
     if (this.handlerDone) this.end();
   }
