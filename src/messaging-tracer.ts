@@ -283,8 +283,15 @@ export class MessagingTracer<TOutgoing, TIncoming> {
    *
    * @param awaitSettle - end the span only once {@link settle} was called too
    * (defaults to the transport's `settles`).
+   * @param findable - remember the scope for {@link scopeOf} and {@link settle}. An
+   * adapter that keeps the scope itself (by delivery tag, ack id…) passes `false`: the
+   * per-message weak-map entry costs measurable garbage-collection time under load.
    */
-  startProcess(message: TIncoming, awaitSettle = this.transport.settles ?? false): ProcessScope {
+  startProcess(
+    message: TIncoming,
+    awaitSettle = this.transport.settles ?? false,
+    findable = true,
+  ): ProcessScope {
     const active = contextApi.active();
     let parent = this.extract(message, active);
     const creation = parent === active ? undefined : trace.getSpanContext(parent);
@@ -315,7 +322,7 @@ export class MessagingTracer<TOutgoing, TIncoming> {
     );
     const scope = new ProcessScope(span, trace.setSpan(parent, span), awaitSettle, this.pending);
     this.pending.add(scope);
-    if (typeof message === 'object' && message !== null) this.scopes.set(message, scope);
+    if (findable && typeof message === 'object' && message !== null) this.scopes.set(message, scope);
     return scope;
   }
 

@@ -29,8 +29,9 @@ export class PendingScopes implements ScopeOwner {
   }
 
   scopeEnded(scope: ProcessScope): void {
+    // The timer stops at its next sweep when nothing is open, not here: a consumer that
+    // settles each message before the next arrives would start and clear one per message.
     this.open.delete(scope);
-    if (this.open.size === 0) this.stop();
   }
 
   /** Ends every open span with `error` (the channel they came from is gone). */
@@ -39,6 +40,10 @@ export class PendingScopes implements ScopeOwner {
   }
 
   private sweep(): void {
+    if (this.open.size === 0) {
+      this.stop();
+      return;
+    }
     const deadline = performance.now() - this.timeoutMs;
     // Insertion order is start order, and every scope has the same timeout.
     for (const scope of this.open) {
