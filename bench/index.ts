@@ -1,12 +1,11 @@
 /**
  * `npm run bench`: the core figures, then one section per broker adapter, each on a
- * real broker started here, variants interleaved round by round.
+ * real broker the section starts itself, variants interleaved round by round.
  *
- * BENCH_MESSAGES and BENCH_ROUNDS scale the broker sections.
+ * BENCH_SCALE multiplies the message counts; BENCH_ROUNDS sets the rounds (5).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startBrokers, type BrokerName } from '../test/brokers/index.js';
 import { coreTable, runCoreBench } from './core.js';
 import { brokerTable, summarise } from './stats.js';
 import type { BenchRow } from './types.js';
@@ -14,7 +13,6 @@ import type { BenchRow } from './types.js';
 interface Section {
   title: string;
   file: string;
-  broker: BrokerName;
   run: string;
   messages: number;
 }
@@ -23,21 +21,18 @@ const sections: Section[] = [
   {
     title: 'RabbitMQ (amqplib)',
     file: 'amqp',
-    broker: 'rabbitmq',
     run: 'runAmqpBench',
     messages: 20_000,
   },
   {
     title: 'SQS (@aws-sdk/client-sqs on fauxqs)',
     file: 'sqs',
-    broker: 'sqs',
     run: 'runSqsBench',
     messages: 2_000,
   },
   {
     title: 'Pub/Sub (emulator)',
     file: 'pubsub',
-    broker: 'pubsub',
     run: 'runPubsubBench',
     messages: 5_000,
   },
@@ -52,23 +47,18 @@ console.log(coreTable(runCoreBench()));
 const present = sections.filter((s) =>
   existsSync(fileURLToPath(new URL(`./${s.file}.ts`, import.meta.url))),
 );
-if (present.length > 0) {
-  const brokers = await startBrokers(present.map((s) => s.broker));
-  try {
-    for (const section of present) {
-      const module = (await import(`./${section.file}.js`)) as Record<
-        string,
-        (opts: { messages: number; rounds: number }) => Promise<BenchRow[]>
-      >;
-      const run = module[section.run];
-      if (run === undefined)
-        throw new Error(`bench/${section.file}.ts does not export ${section.run}`);
-      const rows = summarise(await run({ messages: Math.round(section.messages * scale), rounds }));
-      console.log(
-        `\n${brokerTable(`${section.title}: ${Math.round(section.messages * scale)} msgs, median of ${rounds} rounds`, rows)}`,
-      );
-    }
-  } finally {
-    await brokers.stopAll();
-  }
+// Each section starts its own broker and stops it afterwards, so no broker shares
+// the two cores with another section's run.
+for (const section of present) {
+  const module = (await import(`./${section.file}.js`)) as Record<
+    string,
+    (opts: { messages: number; rounds: number }) => Promise<BenchRow[]>
+  >;
+  const run = module[section.run];
+  if (run === undefined) throw new Error(`bench/${section.file}.ts does not export ${section.run}`);
+  const messages = Math.round(section.messages * scale);
+  const rows = summarise(await run({ messages, rounds }));
+  console.log(
+    `\n${brokerTable(`${section.title}: ${messages} msgs, median of ${rounds} rounds`, rows)}`,
+  );
 }
