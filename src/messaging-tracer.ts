@@ -322,7 +322,8 @@ export class MessagingTracer<TOutgoing, TIncoming> {
     );
     const scope = new ProcessScope(span, trace.setSpan(parent, span), awaitSettle, this.pending);
     this.pending.add(scope);
-    if (findable && typeof message === 'object' && message !== null) this.scopes.set(message, scope);
+    if (findable && typeof message === 'object' && message !== null)
+      this.scopes.set(message, scope);
     return scope;
   }
 
