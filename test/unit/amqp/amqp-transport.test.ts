@@ -1,0 +1,121 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { Message } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import {
+  ATTR_AMQP_REDELIVERED,
+  createAmqpTransport,
+  type AmqpOutgoingMessage,
+} from '../../../adapters/amqp/index.js';
+
+const server = { address: '10.0.0.7', port: 5671 };
+
+describe('the RabbitMQ transport description', () => {
+  it('writes trace headers into a copy, keeping the caller’s headers and options untouched', () => {
+    const transport = createAmqpTransport();
+    const headers = Object.freeze({ tenant: 'acme', traceparent: 'stale' });
+    const options = Object.freeze({ headers, persistent: true });
+    const message: AmqpOutgoingMessage = Object.freeze({
+      exchange: 'orders',
+      routingKey: 'eu',
+      content: Buffer.from('x'),
+      options,
+    });
+    const traced = transport.withHeaders(message, { traceparent: 'new', baggage: 'k=v' });
+    expect(traced.options).toEqual({
+      persistent: true,
+      headers: { tenant: 'acme', traceparent: 'new', baggage: 'k=v' },
+    });
+    expect(traced.options).not.toBe(options);
+    expect(traced.options?.headers).not.toBe(headers);
+    expect(message.options).toBe(options);
+  });
+
+  it('adds headers when the caller gave no options or no headers', () => {
+    const transport = createAmqpTransport();
+    const content = Buffer.from('x');
+    for (const options of [undefined, {}, { headers: null }]) {
+      const traced = transport.withHeaders(
+        { exchange: '', routingKey: 'q', content, options },
+        { traceparent: 'tp' },
+      );
+      expect(traced.options?.headers).toEqual({ traceparent: 'tp' });
+    }
+  });
+
+  it('describes a published message', () => {
+    const transport = createAmqpTransport({ server });
+    const attributes: Attributes = {};
+    const destination = transport.describeOutgoing(
+      {
+        exchange: 'orders',
+        routingKey: 'eu.created',
+        content: Buffer.from('12345'),
+        options: { messageId: 'm1', correlationId: 'c1' },
+      },
+      attributes,
+    );
+    expect(destination).toBe('orders:eu.created');
+    expect(attributes).toEqual({
+      'messaging.destination.name': 'orders:eu.created',
+      'rabbitmq.destination.routing_key': 'eu.created',
+      'messaging.message.id': 'm1',
+      'messaging.message.conversation_id': 'c1',
+      'messaging.message.body.size': 5,
+      'server.address': '10.0.0.7',
+      'server.port': 5671,
+    });
+  });
+
+  it('never throws on what a caller passed, whatever its types', () => {
+    const transport = createAmqpTransport();
+    const attributes: Attributes = {};
+    const odd = {
+      exchange: 7,
+      routingKey: null,
+      content: 'not a buffer',
+      options: { messageId: 9 },
+    };
+    expect(transport.describeOutgoing(odd as unknown as AmqpOutgoingMessage, attributes)).toBe(
+      'amq.default',
+    );
+    expect(attributes['messaging.message.id']).toBeUndefined();
+  });
+
+  it('describes a delivered message, with its queue', () => {
+    const transport = createAmqpTransport({ queue: 'billing', server });
+    const attributes: Attributes = {};
+    const message = {
+      fields: {
+        deliveryTag: 3,
+        redelivered: true,
+        exchange: 'orders',
+        routingKey: 'eu',
+        consumerTag: 't',
+      },
+      properties: { headers: {}, messageId: 'm1', correlationId: undefined },
+      content: Buffer.from('ab'),
+    } as unknown as Message;
+    expect(transport.describeIncoming(message, attributes)).toBe('orders:eu:billing');
+    expect(attributes).toEqual({
+      'messaging.destination.name': 'orders:eu:billing',
+      'rabbitmq.destination.routing_key': 'eu',
+      'rabbitmq.message.delivery_tag': 3,
+      [ATTR_AMQP_REDELIVERED]: true,
+      'messaging.message.id': 'm1',
+      'messaging.message.body.size': 2,
+      'server.address': '10.0.0.7',
+      'server.port': 5671,
+    });
+  });
+
+  it('reads headers as delivered, and nothing from a message without headers', () => {
+    const transport = createAmqpTransport();
+    const bytes = Buffer.from('tp');
+    const withHeaders = { properties: { headers: { traceparent: bytes } } } as unknown as Message;
+    const without = { properties: {} } as unknown as Message;
+    expect(transport.readHeader(withHeaders, 'traceparent')).toBe(bytes);
+    expect(transport.readHeader(without, 'traceparent')).toBeUndefined();
+    expect(transport.system).toBe('rabbitmq');
+    expect(transport.settles).toBe(true);
+  });
+});
