@@ -33,6 +33,7 @@ export const ATTR_GCP_PUBSUB_MESSAGE_ORDERING_KEY = 'gcp.pubsub.message.ordering
 
 export const ATTR_AWS_SQS_QUEUE_URL = 'aws.sqs.queue.url';
 export const ATTR_AWS_REQUEST_ID = 'aws.request_id';
+export const ATTR_AWS_SNS_TOPIC_ARN = 'aws.sns.topic.arn';
 
 export const ATTR_CLOUDEVENTS_EVENT_ID = 'cloudevents.event_id';
 export const ATTR_CLOUDEVENTS_EVENT_SOURCE = 'cloudevents.event_source';

@@ -1,0 +1,154 @@
+import { context as contextApi, type Attributes } from '@opentelemetry/api';
+import type {
+  BatchResultErrorEntry,
+  ChangeMessageVisibilityBatchRequestEntry,
+  ChangeMessageVisibilityRequest,
+} from '@aws-sdk/client-sqs';
+import { ATTR_AWS_REQUEST_ID } from '../../src/semconv.js';
+import { ATTR_SQS_VISIBILITY_TIMEOUT } from './attributes.js';
+import {
+  anyInFlight,
+  inFlight,
+  type InFlightMessage,
+  type SqsSettleOperation,
+} from './in-flight.js';
+import type { InitializeArgs, InitializeHandler, InitializeResult } from './internal-types.js';
+import { requestIdOf } from './request-id.js';
+import { safely } from './safely.js';
+
+/**
+ * `DeleteMessage` and `ChangeMessageVisibility` of a message a handler decorator is
+ * processing: recorded, once SQS has answered, as a `delete` / `change_visibility` event
+ * on its `process` span (SQS has no settle span in the semantic conventions), which may
+ * then end. The call runs in the `process` span's context. Calls for other messages pass
+ * straight through.
+ */
+export function tracedSettle(
+  next: InitializeHandler,
+  args: InitializeArgs,
+  operation: SqsSettleOperation,
+): Promise<InitializeResult> {
+  if (!anyInFlight()) return next(args);
+  const input = args.input as ChangeMessageVisibilityRequest;
+  const message = inFlight(input.ReceiptHandle);
+  if (message === undefined) return next(args);
+  return settleAfterCall(next, args, message, operation, input.VisibilityTimeout);
+}
+
+async function settleAfterCall(
+  next: InitializeHandler,
+  args: InitializeArgs,
+  message: InFlightMessage,
+  operation: SqsSettleOperation,
+  visibilityTimeout: unknown,
+): Promise<InitializeResult> {
+  let result: InitializeResult;
+  try {
+    result = await contextApi.with(message.scope.context, next, undefined, args);
+  } catch (error) {
+    safely(operation, () =>
+      message.settle(operation, error, settleAttributes(error, visibilityTimeout)),
+    );
+    throw error;
+  }
+  safely(operation, () =>
+    message.settle(operation, undefined, settleAttributes(result.output, visibilityTimeout)),
+  );
+  return result;
+}
+
+/** One batch entry that belongs to a message being processed. */
+interface SettledEntry {
+  readonly id: unknown;
+  readonly message: InFlightMessage;
+  readonly visibilityTimeout: unknown;
+}
+
+/**
+ * `DeleteMessageBatch` and `ChangeMessageVisibilityBatch`: each entry that belongs to a
+ * message being processed is recorded on that message's `process` span, with the entry's
+ * own failure (`error.type` = SQS's code) when SQS refused that one.
+ */
+export function tracedSettleBatch(
+  next: InitializeHandler,
+  args: InitializeArgs,
+  operation: SqsSettleOperation,
+): Promise<InitializeResult> {
+  if (!anyInFlight()) return next(args);
+  const entries = (args.input as { Entries?: unknown }).Entries;
+  if (!Array.isArray(entries)) return next(args);
+  let found: SettledEntry[] | undefined;
+  for (const entry of entries as (ChangeMessageVisibilityBatchRequestEntry | undefined)[]) {
+    const message = inFlight(entry?.ReceiptHandle);
+    if (message === undefined) continue;
+    (found ??= []).push({ id: entry?.Id, message, visibilityTimeout: entry?.VisibilityTimeout });
+  }
+  if (found === undefined) return next(args);
+  return settleBatchAfterCall(next, args, found, operation);
+}
+
+async function settleBatchAfterCall(
+  next: InitializeHandler,
+  args: InitializeArgs,
+  found: readonly SettledEntry[],
+  operation: SqsSettleOperation,
+): Promise<InitializeResult> {
+  let result: InitializeResult;
+  try {
+    result = await next(args);
+  } catch (error) {
+    safely(operation, () => {
+      const shared = settleAttributes(error, undefined);
+      for (const entry of found) {
+        entry.message.settle(operation, error, entryAttributes(shared, error, entry));
+      }
+    });
+    throw error;
+  }
+  safely(operation, () => {
+    const output = result.output as { Failed?: BatchResultErrorEntry[] } | undefined;
+    const failed = output?.Failed;
+    // One request id for the whole call: the attributes are built once, not per message.
+    const shared = settleAttributes(output, undefined);
+    for (const entry of found) {
+      const failure =
+        failed === undefined || failed.length === 0
+          ? undefined
+          : failed.find((candidate) => candidate.Id === entry.id);
+      entry.message.settle(
+        operation,
+        failure === undefined ? undefined : entryError(failure),
+        entryAttributes(shared, output, entry),
+      );
+    }
+  });
+  return result;
+}
+
+/** The shared attributes, or (for visibility changes) the entry's own with its timeout. */
+function entryAttributes(
+  shared: Attributes | undefined,
+  answer: unknown,
+  entry: SettledEntry,
+): Attributes | undefined {
+  return entry.visibilityTimeout === undefined
+    ? shared
+    : settleAttributes(answer, entry.visibilityTimeout);
+}
+
+function settleAttributes(answer: unknown, visibilityTimeout: unknown): Attributes | undefined {
+  const requestId = requestIdOf(answer);
+  const hasTimeout = typeof visibilityTimeout === 'number';
+  if (requestId === undefined && !hasTimeout) return undefined;
+  const attributes: Attributes = {};
+  if (requestId !== undefined) attributes[ATTR_AWS_REQUEST_ID] = requestId;
+  if (hasTimeout) attributes[ATTR_SQS_VISIBILITY_TIMEOUT] = visibilityTimeout;
+  return attributes;
+}
+
+/** A batch entry SQS refused, as an error whose `error.type` is SQS's code. */
+function entryError(failure: BatchResultErrorEntry): Error {
+  const error = new Error(failure.Message ?? failure.Code ?? 'batch entry failed');
+  error.name = failure.Code ?? 'BatchEntryFailed';
+  return error;
+}

@@ -1,0 +1,26 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import { MessagingTracer } from '../../src/messaging-tracer.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './message-size.js';
+import type { SqsOutgoingMessage } from './outgoing-message.js';
+import { SqsTransport } from './sqs-transport.js';
+import type { SqsClientOptions } from './types.js';
+
+/** What one instrumented client's middleware works with: its tracer, transport and options. */
+export class SqsClientTracing {
+  readonly transport: SqsTransport;
+  readonly tracer: MessagingTracer<SqsOutgoingMessage, Message>;
+  readonly createSpans: boolean;
+  readonly requestTraceAttributes: boolean;
+  readonly maxMessageBytes: number;
+
+  constructor(options: SqsClientOptions) {
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.transport = new SqsTransport(this.maxMessageBytes);
+    this.tracer = new MessagingTracer(this.transport, {
+      tracerProvider: options.tracerProvider,
+      spanName: options.spanName,
+    });
+    this.createSpans = options.createSpans ?? true;
+    this.requestTraceAttributes = options.requestTraceAttributes ?? true;
+  }
+}
