@@ -160,13 +160,11 @@ export class MessagingTracer<TOutgoing, TIncoming> {
           `${transport.system} message over its attribute limits: dropped ${fitted.dropped.join(', ')}`,
         );
       }
-      let traced = transport.withHeaders(message, fitted.fields);
-      const spanContext = (span ?? trace.getSpan(ctx))?.spanContext();
+      const traced = transport.withHeaders(message, fitted.fields);
+      if (fitted.dropped.length === 0 || transport.withFallbackContext === undefined) return traced;
       const lostParent = 'traceparent' in fields && !('traceparent' in fitted.fields);
-      if (lostParent && spanContext && transport.withFallbackContext) {
-        traced = transport.withFallbackContext(traced, spanContext);
-      }
-      return traced;
+      const spanContext = lostParent ? (span ?? trace.getSpan(ctx))?.spanContext() : undefined;
+      return spanContext ? transport.withFallbackContext(traced, spanContext) : traced;
     } catch (error) {
       reportOnce(
         `inject:${transport.system}`,

@@ -99,12 +99,15 @@ export function extractMessageContext<TMessage>(
   base: Context = contextApi.active(),
 ): Context {
   let extracted: Context;
+  const propagator = currentPropagator();
   try {
-    extracted = currentPropagator().extract(base, message, getter);
+    extracted = propagator.extract(base, message, getter);
   } catch (error) {
     reportOnce('extract', `could not extract trace headers: ${String(error)}`);
     return base;
   }
+  // The W3C propagator only yields valid span contexts; an application's own may not.
+  if (propagator === w3c) return extracted;
   const spanContext = trace.getSpanContext(extracted);
   if (spanContext !== undefined && spanContext !== trace.getSpanContext(base)) {
     if (!trace.isSpanContextValid(spanContext)) {
@@ -112,12 +115,4 @@ export function extractMessageContext<TMessage>(
     }
   }
   return extracted;
-}
-
-/** The remote span context a message was created in, or `undefined` when it carries none. */
-export function creationSpanContext(base: Context, extracted: Context) {
-  const spanContext = trace.getSpanContext(extracted);
-  if (spanContext === undefined || !spanContext.isRemote) return undefined;
-  if (spanContext === trace.getSpanContext(base)) return undefined;
-  return spanContext;
 }
