@@ -144,11 +144,10 @@ describe('ReceiveMessage (fauxqs)', () => {
       expect(receive.attributes['messaging.batch.message_count']).toBe(1);
       expect(linkedIds(receive)).toEqual([spanId(send)]);
       const started = (span: typeof receive) => span.startTime[0] * 1e9 + span.startTime[1];
-      const ended = (span: typeof receive) => span.endTime[0] * 1e9 + span.endTime[1];
-      // Span times can share a millisecond: the order on the wire is proven by
-      // `recorder.sent` above; the spans must at least not contradict it.
+      // The receive was on the wire before the send (`recorder.sent` above). Its span may
+      // end before the send span does: the long poll can answer before the send's own
+      // response is handled, so only the start order is fixed.
       expect(started(receive)).toBeLessThanOrEqual(started(send));
-      expect(ended(receive)).toBeGreaterThanOrEqual(ended(send));
       expect(parentId(process)).toBe(spanId(send));
     } finally {
       await deleteQueue(raw, queue.url);
