@@ -6,11 +6,11 @@
  *
  *   tsx bench/pubsub.ts [messages] [rounds]
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startBrokers } from '../test/brokers/index.js';
 import { brokerTable, summarise } from './stats.js';
 import type { BenchRow } from './types.js';
+import { runWorkerRounds } from './worker-rounds.js';
 
 const VARIANTS = ['bare', 'bare+headers', 'tracehop', 'official'] as const;
 const worker = fileURLToPath(new URL('./pubsub-worker.ts', import.meta.url));
@@ -22,43 +22,17 @@ export async function runPubsubBench(opts: {
 }): Promise<BenchRow[]> {
   const brokers = await startBrokers(['pubsub']);
   try {
-    const rows: BenchRow[] = [];
-    for (let round = 0; round < opts.rounds; round++) {
-      for (let i = 0; i < VARIANTS.length; i++) {
-        const variant = VARIANTS[(round + i) % VARIANTS.length] as string;
-        rows.push(await runWorker(variant, opts.messages, brokers.pubsub.host));
-      }
-    }
-    return rows;
+    return await runWorkerRounds({
+      worker,
+      variants: VARIANTS,
+      address: brokers.pubsub.host,
+      messages: opts.messages,
+      rounds: opts.rounds,
+      env: { METADATA_SERVER_DETECTION: 'none' },
+    });
   } finally {
     await brokers.stopAll();
   }
-}
-
-/** The same, under the name the other broker sections use (`run<Broker>Bench`). */
-export const runPubSubBench = runPubsubBench;
-
-function runWorker(variant: string, messages: number, host: string): Promise<BenchRow> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--expose-gc', '--import', 'tsx', worker, variant, String(messages), host],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last) as BenchRow);
-      else reject(new Error(`bench worker ${variant} exited with ${code}:\n${stderr}${stdout}`));
-    });
-  });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
