@@ -1,41 +1,23 @@
-import {
-  context,
-  diag,
-  DiagLogLevel,
-  propagation,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type DiagLogger,
-} from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryQueue, type MemoryMessage } from '../../examples/memory-queue/memory-queue.js';
 import { traceMemoryQueue } from '../../examples/memory-queue/traced-memory-queue.js';
 import { ATTR_PROCESS_TIMED_OUT } from '../../src/process-scope.js';
-import { resetReports } from '../../src/report.js';
-import { setupTestTracing } from '../../src/testing/index.js';
+import { captureDiagWarnings, setupTestTracing } from '../../src/testing/index.js';
 
 const tracing = setupTestTracing();
 afterAll(() => tracing.shutdown());
 
-const warnings: string[] = [];
-const logger: DiagLogger = {
-  error: () => undefined,
-  warn: (message: string) => void warnings.push(message),
-  info: () => undefined,
-  debug: () => undefined,
-  verbose: () => undefined,
-};
+const diagWarnings = captureDiagWarnings();
+const warnings = diagWarnings.messages;
 
 beforeEach(() => {
   tracing.reset();
-  warnings.length = 0;
-  resetReports();
-  diag.setLogger(logger, DiagLogLevel.WARN);
+  diagWarnings.start();
 });
 afterEach(() => {
-  diag.disable();
+  diagWarnings.stop();
   expect(tracing.openSpans()).toEqual([]);
 });
 

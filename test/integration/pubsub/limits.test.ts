@@ -1,38 +1,22 @@
 import type { Message } from '@google-cloud/pubsub';
-import {
-  context,
-  diag,
-  DiagLogLevel,
-  propagation,
-  trace,
-  type DiagLogger,
-} from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PUBSUB_LIMITS, tracePubSubHandler, traceTopic } from '../../../adapters/pubsub/index.js';
-import { resetReports } from '../../../src/report.js';
-import { setupTestTracing } from '../../../src/testing/index.js';
+import { captureDiagWarnings, setupTestTracing } from '../../../src/testing/index.js';
 import { collect, createFixture, only, parentId, spanId } from './kit.js';
 
 const tracing = setupTestTracing();
 const tracer = trace.getTracer('test');
-const warnings: string[] = [];
-const logger: DiagLogger = {
-  error: () => undefined,
-  warn: (message: string) => void warnings.push(message),
-  info: () => undefined,
-  debug: () => undefined,
-  verbose: () => undefined,
-};
+const diagWarnings = captureDiagWarnings();
+const warnings = diagWarnings.messages;
 
 afterAll(() => tracing.shutdown());
 beforeEach(() => {
   tracing.reset();
-  warnings.length = 0;
-  resetReports();
-  diag.setLogger(logger, DiagLogLevel.WARN);
+  diagWarnings.start();
 });
 afterEach(() => {
-  diag.disable();
+  diagWarnings.stop();
   expect(tracing.openSpans()).toEqual([]);
 });
 

@@ -1,14 +1,7 @@
 /* eslint-disable @typescript-eslint/no-misused-promises --
    amqplib types consume callbacks as returning void; the traced channel awaits the
    promise an async handler returns, which is what these tests are about. */
-import {
-  diag,
-  DiagLogLevel,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type DiagLogger,
-} from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Channel, ConfirmChannel, Message, Options } from 'amqplib';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -17,30 +10,21 @@ import {
   traceChannel,
   type AmqpTransport,
 } from '../../../adapters/amqp/index.js';
-import { resetReports } from '../../../src/report.js';
-import { setupTestTracing } from '../../../src/testing/index.js';
+import { captureDiagWarnings, setupTestTracing } from '../../../src/testing/index.js';
 import { FakeChannel, FakeConfirmChannel } from './fake-channel.js';
 
 const tracing = setupTestTracing();
 afterAll(() => tracing.shutdown());
 
-const warnings: string[] = [];
-const logger: DiagLogger = {
-  error: () => undefined,
-  warn: (message: string) => void warnings.push(message),
-  info: () => undefined,
-  debug: () => undefined,
-  verbose: () => undefined,
-};
+const diagWarnings = captureDiagWarnings();
+const warnings = diagWarnings.messages;
 
 beforeEach(() => {
   tracing.reset();
-  warnings.length = 0;
-  resetReports();
-  diag.setLogger(logger, DiagLogLevel.WARN);
+  diagWarnings.start();
 });
 afterEach(() => {
-  diag.disable();
+  diagWarnings.stop();
   expect(tracing.openSpans()).toEqual([]);
 });
 

@@ -1,4 +1,3 @@
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { CloudEvent, ValidationError } from 'cloudevents';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -12,28 +11,19 @@ import {
   toSqsMessage,
   type ContentMode,
 } from '../../../adapters/cloudevents/index.js';
-import { resetReports } from '../../../src/report.js';
-import { setupTestTracing } from '../../../src/testing/index.js';
+import { captureDiagWarnings, setupTestTracing } from '../../../src/testing/index.js';
 import { fieldsOf } from './fields.js';
 
 const tracing = setupTestTracing();
-const warnings: string[] = [];
-const logger: DiagLogger = {
-  error: () => undefined,
-  warn: (message: string) => void warnings.push(message),
-  info: () => undefined,
-  debug: () => undefined,
-  verbose: () => undefined,
-};
+const diagWarnings = captureDiagWarnings();
+const warnings = diagWarnings.messages;
 afterAll(() => tracing.shutdown());
 beforeEach(() => {
   tracing.reset();
-  warnings.length = 0;
-  resetReports();
-  diag.setLogger(logger, DiagLogLevel.WARN);
+  diagWarnings.start();
 });
 afterEach(() => {
-  diag.disable();
+  diagWarnings.stop();
   expect(tracing.openSpans()).toEqual([]);
 });
 

@@ -1,13 +1,4 @@
-import {
-  context,
-  diag,
-  DiagLogLevel,
-  ROOT_CONTEXT,
-  SpanKind,
-  trace,
-  TraceFlags,
-  type DiagLogger,
-} from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { CloudEvent } from 'cloudevents';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,29 +7,20 @@ import {
   recordCloudEvent,
   withTraceContext,
 } from '../../../adapters/cloudevents/index.js';
-import { resetReports } from '../../../src/report.js';
-import { setupTestTracing } from '../../../src/testing/index.js';
+import { captureDiagWarnings, setupTestTracing } from '../../../src/testing/index.js';
 import { fieldsOf } from './fields.js';
 
 const tracing = setupTestTracing();
 const tracer = trace.getTracer('test');
-const warnings: string[] = [];
-const logger: DiagLogger = {
-  error: () => undefined,
-  warn: (message: string) => void warnings.push(message),
-  info: () => undefined,
-  debug: () => undefined,
-  verbose: () => undefined,
-};
+const diagWarnings = captureDiagWarnings();
+const warnings = diagWarnings.messages;
 afterAll(() => tracing.shutdown());
 beforeEach(() => {
   tracing.reset();
-  warnings.length = 0;
-  resetReports();
-  diag.setLogger(logger, DiagLogLevel.WARN);
+  diagWarnings.start();
 });
 afterEach(() => {
-  diag.disable();
+  diagWarnings.stop();
   expect(tracing.openSpans()).toEqual([]);
 });
 

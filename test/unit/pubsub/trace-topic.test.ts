@@ -1,36 +1,20 @@
-import {
-  diag,
-  DiagLogLevel,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type DiagLogger,
-} from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tracePubSub, traceTopic } from '../../../adapters/pubsub/index.js';
-import { resetReports } from '../../../src/report.js';
-import { setupTestTracing } from '../../../src/testing/index.js';
+import { captureDiagWarnings, setupTestTracing } from '../../../src/testing/index.js';
 import { FakePublisher, FakeTopic } from './fakes.js';
 
 const tracing = setupTestTracing();
-const warnings: string[] = [];
-const logger: DiagLogger = {
-  error: () => undefined,
-  warn: (message: string) => void warnings.push(message),
-  info: () => undefined,
-  debug: () => undefined,
-  verbose: () => undefined,
-};
+const diagWarnings = captureDiagWarnings();
+const warnings = diagWarnings.messages;
 
 afterAll(() => tracing.shutdown());
 beforeEach(() => {
   tracing.reset();
-  warnings.length = 0;
-  resetReports();
-  diag.setLogger(logger, DiagLogLevel.WARN);
+  diagWarnings.start();
 });
 afterEach(() => {
-  diag.disable();
+  diagWarnings.stop();
   expect(tracing.openSpans()).toEqual([]);
 });
 
