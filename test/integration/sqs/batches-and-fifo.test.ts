@@ -5,16 +5,14 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
   type Message,
-  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SpanKind, trace, type Span } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   instrumentSqsClient,
   traceSqsBatchHandler,
   traceSqsHandler,
 } from '../../../adapters/sqs/index.js';
-import { setupTestTracing, type TestTracing } from '../../../src/testing/index.js';
 import {
   createQueue,
   deleteQueue,
@@ -26,30 +24,11 @@ import {
   parentId,
   recordRequests,
   spanId,
+  useSqsTestbed,
 } from './sqs-test-kit.js';
 
-let tracing: TestTracing;
-let raw: SQSClient;
-let sqs: SQSClient;
-let recorder: ReturnType<typeof recordRequests>;
-
-beforeAll(() => {
-  tracing = setupTestTracing();
-  raw = newClient();
-  sqs = instrumentSqsClient(newClient());
-  recorder = recordRequests(sqs);
-});
-
-afterEach(() => {
-  expect(tracing.openSpans()).toEqual([]);
-  tracing.reset();
-});
-
-afterAll(async () => {
-  raw.destroy();
-  sqs.destroy();
-  await tracing.shutdown();
-});
+const { tracing, raw, sqs } = useSqsTestbed();
+const recorder = recordRequests(sqs);
 
 function inRequestSpan<T>(fn: () => Promise<T>): Promise<T> {
   return trace.getTracer('test').startActiveSpan('POST /batch', async (span: Span) => {

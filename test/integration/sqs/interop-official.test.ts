@@ -10,24 +10,18 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
-  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SpanKind, trace, type Span } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  DISABLE_OFFICIAL_AWS_SDK,
-  instrumentSqsClient,
-  traceSqsHandler,
-} from '../../../adapters/sqs/index.js';
-import { setupTestTracing, type TestTracing } from '../../../src/testing/index.js';
+import { describe, expect, inject, it } from 'vitest';
+import { DISABLE_OFFICIAL_AWS_SDK, traceSqsHandler } from '../../../adapters/sqs/index.js';
 import {
   createQueue,
   deleteQueue,
   named,
-  newClient,
   only,
   parentId,
   spanId,
+  useSqsTestbed,
 } from './sqs-test-kit.js';
 
 interface ChildSpan {
@@ -81,26 +75,7 @@ function childSpan(output: ChildOutput, predicate: (span: ChildSpan) => boolean)
   return found[0] as ChildSpan;
 }
 
-let tracing: TestTracing;
-let raw: SQSClient;
-let sqs: SQSClient;
-
-beforeAll(() => {
-  tracing = setupTestTracing();
-  raw = newClient();
-  sqs = instrumentSqsClient(newClient());
-});
-
-afterEach(() => {
-  expect(tracing.openSpans()).toEqual([]);
-  tracing.reset();
-});
-
-afterAll(async () => {
-  raw.destroy();
-  sqs.destroy();
-  await tracing.shutdown();
-});
+const { tracing, raw, sqs } = useSqsTestbed();
 
 describe('interop with @opentelemetry/instrumentation-aws-sdk 0.78 (fauxqs)', () => {
   it('a message sent by a client it instruments is processed by tracehop as a child of its send span', async () => {

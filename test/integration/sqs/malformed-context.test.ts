@@ -4,34 +4,13 @@ import {
   SendMessageBatchCommand,
   type Message,
   type MessageAttributeValue,
-  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { instrumentSqsClient, traceSqsHandler } from '../../../adapters/sqs/index.js';
-import { setupTestTracing, type TestTracing } from '../../../src/testing/index.js';
-import { createQueue, deleteQueue, messagesLeft, named, newClient } from './sqs-test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { traceSqsHandler } from '../../../adapters/sqs/index.js';
+import { createQueue, deleteQueue, messagesLeft, named, useSqsTestbed } from './sqs-test-kit.js';
 
-let tracing: TestTracing;
-let raw: SQSClient;
-let sqs: SQSClient;
-
-beforeAll(() => {
-  tracing = setupTestTracing();
-  raw = newClient();
-  sqs = instrumentSqsClient(newClient());
-});
-
-afterEach(() => {
-  expect(tracing.openSpans()).toEqual([]);
-  tracing.reset();
-});
-
-afterAll(async () => {
-  raw.destroy();
-  sqs.destroy();
-  await tracing.shutdown();
-});
+const { tracing, raw, sqs } = useSqsTestbed();
 
 const VALID = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });

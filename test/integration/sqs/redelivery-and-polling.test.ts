@@ -3,47 +3,25 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
-  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { instrumentSqsClient, traceSqsHandler } from '../../../adapters/sqs/index.js';
-import { setupTestTracing, type TestTracing } from '../../../src/testing/index.js';
+import { describe, expect, it } from 'vitest';
+import { traceSqsHandler } from '../../../adapters/sqs/index.js';
 import {
   createQueue,
   deleteQueue,
   linkedIds,
   messagesLeft,
   named,
-  newClient,
   only,
   parentId,
   recordRequests,
   spanId,
+  useSqsTestbed,
 } from './sqs-test-kit.js';
 
-let tracing: TestTracing;
-let raw: SQSClient;
-let sqs: SQSClient;
-let recorder: ReturnType<typeof recordRequests>;
-
-beforeAll(() => {
-  tracing = setupTestTracing();
-  raw = newClient();
-  sqs = instrumentSqsClient(newClient());
-  recorder = recordRequests(sqs);
-});
-
-afterEach(() => {
-  expect(tracing.openSpans()).toEqual([]);
-  tracing.reset();
-});
-
-afterAll(async () => {
-  raw.destroy();
-  sqs.destroy();
-  await tracing.shutdown();
-});
+const { tracing, raw, sqs } = useSqsTestbed();
+const recorder = recordRequests(sqs);
 
 function sendInRequest(queueUrl: string, body: string) {
   return trace.getTracer('test').startActiveSpan('POST /jobs', async (span: Span) => {

@@ -3,45 +3,24 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
-  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { instrumentSqsClient, traceSqsHandler } from '../../../adapters/sqs/index.js';
-import { setupTestTracing, type TestTracing } from '../../../src/testing/index.js';
+import { describe, expect, it } from 'vitest';
+import { traceSqsHandler } from '../../../adapters/sqs/index.js';
 import {
   createQueue,
   deleteQueue,
   linkedIds,
   messagesLeft,
   named,
-  newClient,
   only,
   parentId,
   spanId,
   traceId,
+  useSqsTestbed,
 } from './sqs-test-kit.js';
 
-let tracing: TestTracing;
-let raw: SQSClient;
-let sqs: SQSClient;
-
-beforeAll(() => {
-  tracing = setupTestTracing();
-  raw = newClient();
-  sqs = instrumentSqsClient(newClient());
-});
-
-afterEach(() => {
-  expect(tracing.openSpans()).toEqual([]);
-  tracing.reset();
-});
-
-afterAll(async () => {
-  raw.destroy();
-  sqs.destroy();
-  await tracing.shutdown();
-});
+const { tracing, raw, sqs } = useSqsTestbed();
 
 describe('SendMessage → ReceiveMessage → handler (fauxqs)', () => {
   it('processes a single message as a child of its send span, with the delete recorded on it', async () => {

@@ -16,44 +16,23 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
-  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { context as contextApi, propagation, SpanKind, trace, type Span } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { instrumentSqsClient, traceSqsHandler } from '../../../adapters/sqs/index.js';
-import { setupTestTracing, type TestTracing } from '../../../src/testing/index.js';
+import { describe, expect, inject, it } from 'vitest';
+import { traceSqsHandler } from '../../../adapters/sqs/index.js';
 import {
   createQueue,
   deleteQueue,
   linkedIds,
   named,
-  newClient,
   only,
   parentId,
   REGION,
   spanId,
+  useSqsTestbed,
 } from './sqs-test-kit.js';
 
-let tracing: TestTracing;
-let raw: SQSClient;
-let sqs: SQSClient;
-
-beforeAll(() => {
-  tracing = setupTestTracing();
-  raw = newClient();
-  sqs = instrumentSqsClient(newClient());
-});
-
-afterEach(() => {
-  expect(tracing.openSpans()).toEqual([]);
-  tracing.reset();
-});
-
-afterAll(async () => {
-  raw.destroy();
-  sqs.destroy();
-  await tracing.shutdown();
-});
+const { tracing, raw, sqs } = useSqsTestbed();
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:orders';
 

@@ -1,50 +1,21 @@
 import { once } from 'node:events';
-import {
-  SendMessageBatchCommand,
-  SendMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { Consumer } from 'sqs-consumer';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  instrumentSqsClient,
-  traceSqsBatchHandler,
-  traceSqsHandler,
-} from '../../../adapters/sqs/index.js';
-import { setupTestTracing, type TestTracing } from '../../../src/testing/index.js';
+import { describe, expect, it } from 'vitest';
+import { traceSqsBatchHandler, traceSqsHandler } from '../../../adapters/sqs/index.js';
 import {
   createQueue,
   deleteQueue,
   messagesLeft,
   named,
-  newClient,
   only,
   parentId,
   spanId,
+  useSqsTestbed,
 } from './sqs-test-kit.js';
 
-let tracing: TestTracing;
-let raw: SQSClient;
-let sqs: SQSClient;
-
-beforeAll(() => {
-  tracing = setupTestTracing();
-  raw = newClient();
-  sqs = instrumentSqsClient(newClient());
-});
-
-afterEach(() => {
-  expect(tracing.openSpans()).toEqual([]);
-  tracing.reset();
-});
-
-afterAll(async () => {
-  raw.destroy();
-  sqs.destroy();
-  await tracing.shutdown();
-});
+const { tracing, raw, sqs } = useSqsTestbed();
 
 function inRequestSpan<T>(fn: () => Promise<T>): Promise<T> {
   return trace.getTracer('test').startActiveSpan('POST /orders', async (span: Span) => {

@@ -13,11 +13,34 @@ import {
 } from '@aws-sdk/client-sqs';
 import { diag, DiagLogLevel, SpanKind, type DiagLogger } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { inject } from 'vitest';
+import { afterAll, afterEach, expect, inject } from 'vitest';
+import { instrumentSqsClient } from '../../../adapters/sqs/index.js';
+import { setupTestTracing, type TestTracing } from '../../../src/testing/index.js';
 
 export const REGION = 'us-east-1';
 
 /** A raw client for the harness's SQS server (or another endpoint). */
+/**
+ * What most SQS integration test files share: in-memory tracing, a plain client for setting
+ * up queues, and an instrumented one. After each test no span may be left open; after the
+ * file, both clients are closed and the tracing shut down.
+ */
+export function useSqsTestbed(): { tracing: TestTracing; raw: SQSClient; sqs: SQSClient } {
+  const tracing = setupTestTracing();
+  const raw = newClient();
+  const sqs = instrumentSqsClient(newClient());
+  afterEach(() => {
+    expect(tracing.openSpans()).toEqual([]);
+    tracing.reset();
+  });
+  afterAll(async () => {
+    raw.destroy();
+    sqs.destroy();
+    await tracing.shutdown();
+  });
+  return { tracing, raw, sqs };
+}
+
 export function newClient(endpoint: string = inject('sqsEndpoint')): SQSClient {
   return new SQSClient({
     endpoint,
