@@ -331,28 +331,7 @@ export class MessagingTracer<TOutgoing, TIncoming> {
    * or error is passed through unchanged; an error is recorded on the span.
    */
   process<R>(message: TIncoming, handler: () => R, awaitSettle?: boolean): R {
-    const scope = this.startProcess(message, awaitSettle);
-    let result: R;
-    try {
-      result = contextApi.with(scope.context, handler);
-    } catch (error) {
-      scope.handlerFinished(error);
-      throw error;
-    }
-    if (isPromiseLike(result)) {
-      return result.then(
-        (value) => {
-          scope.handlerFinished();
-          return value;
-        },
-        (error: unknown) => {
-          scope.handlerFinished(error);
-          throw error;
-        },
-      ) as R;
-    }
-    scope.handlerFinished();
-    return result;
+    return this.startProcess(message, awaitSettle).run(handler);
   }
 
   /** The open `process` scope of a message, if it has one. */

@@ -1,5 +1,10 @@
-import type { Attributes, Context, Span } from '@opentelemetry/api';
-import { recordError, errorType } from './errors.js';
+import {
+  context as contextApi,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
+import { errorType, isPromiseLike, recordError } from './errors.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_MESSAGING_OPERATION_NAME,
@@ -57,6 +62,35 @@ export class ProcessScope {
   /** Whether the span has ended. */
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  /**
+   * Runs the handler in this span's context, sync or async (the span stays active across
+   * its awaits), and records when it finished. Its result or error passes through unchanged;
+   * an error is recorded on the span.
+   */
+  run<A extends unknown[], R>(handler: (...args: A) => R, thisArg?: unknown, ...args: A): R {
+    let result: R;
+    try {
+      result = contextApi.with(this.context, handler, thisArg, ...args);
+    } catch (error) {
+      this.handlerFinished(error);
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      return result.then(
+        (value) => {
+          this.handlerFinished();
+          return value;
+        },
+        (error: unknown) => {
+          this.handlerFinished(error);
+          throw error;
+        },
+      ) as R;
+    }
+    this.handlerFinished();
+    return result;
   }
 
   /** The handler returned or its promise settled; `error` when it threw or rejected. */

@@ -37,27 +37,7 @@ export class AmqpConsumer {
     const scope = this.start(message);
     if (scope === undefined) return this.handler.call(thisArg, message);
     if (this.autoSettle !== undefined) return this.runSettling(scope, message, thisArg);
-    let result: unknown;
-    try {
-      result = contextApi.with(scope.context, this.handler, thisArg, message);
-    } catch (error) {
-      scope.handlerFinished(error);
-      throw error;
-    }
-    if (isPromiseLike(result)) {
-      return result.then(
-        (value) => {
-          scope.handlerFinished();
-          return value;
-        },
-        (error: unknown) => {
-          scope.handlerFinished(error);
-          throw error;
-        },
-      );
-    }
-    scope.handlerFinished();
-    return result;
+    return scope.run(this.handler, thisArg, message);
   }
 
   private start(message: Message): ProcessScope | undefined {
