@@ -6,7 +6,7 @@
  *   tsx bench/amqp.ts [messages] [rounds]
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startBrokers } from '../test/brokers/index.js';
+import { startBrokers } from '../scripts/brokers/index.js';
 import { brokerTable, summarise } from './stats.js';
 import type { BenchRow } from './types.js';
 import { runWorkerRounds } from './worker-rounds.js';

@@ -30,7 +30,7 @@ import { traceTopic } from '../adapters/pubsub/index.js';
 import { instrumentSqsClient, traceSqsHandler } from '../adapters/sqs/index.js';
 import { scheduledJob, traceLogFields } from '../src/index.js';
 import { setupTestTracing } from '../src/testing/index.js';
-import { startBrokers } from '../test/brokers/index.js';
+import { startBrokers } from '../scripts/brokers/index.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 // In a service: the OpenTelemetry SDK and an exporter. Here: spans in memory, printed.

@@ -12,7 +12,7 @@ import { CloudEvent } from 'cloudevents';
 import { toPubSubMessage, tracePubSubCloudEventHandler } from '../../adapters/cloudevents/index.js';
 import { traceTopic } from '../../adapters/pubsub/index.js';
 import { setupTestTracing } from '../../src/testing/index.js';
-import { startBrokers } from '../../test/brokers/index.js';
+import { startBrokers } from '../../scripts/brokers/index.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 const tracing = setupTestTracing();

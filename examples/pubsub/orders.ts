@@ -12,7 +12,7 @@ import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { tracePubSubHandler, traceTopic } from '../../adapters/pubsub/index.js';
 import { traceLogFields } from '../../src/index.js';
 import { setupTestTracing } from '../../src/testing/index.js';
-import { startBrokers } from '../../test/brokers/index.js';
+import { startBrokers } from '../../scripts/brokers/index.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 const tracing = setupTestTracing();

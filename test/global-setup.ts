@@ -7,7 +7,7 @@
  * PUBSUB_EMULATOR_HOST), plus METADATA_SERVER_DETECTION=none, for code that reads the environment.
  */
 import type { TestProject } from 'vitest/node';
-import { startBrokers } from './index.js';
+import { startBrokers } from '../scripts/brokers/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
