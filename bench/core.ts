@@ -19,7 +19,9 @@ import type {
   OutgoingMemoryMessage,
 } from '../examples/memory-queue/memory-queue.js';
 import { memoryTransport } from '../examples/memory-queue/memory-transport.js';
-import { MessagingTracer } from '../src/messaging-tracer.js';
+import type { ConsumerLifecycle } from '../src/consumer-lifecycle.js';
+import { ConsumerTracer } from '../src/consumer-tracer.js';
+import { ProducerTracer } from '../src/producer-tracer.js';
 import { benchProvider } from './sdk.js';
 import { median } from './stats.js';
 
@@ -50,7 +52,10 @@ export function runCoreBench(iterations = 100_000, rounds = 7): CoreFigure[] {
   const { provider } = benchProvider();
   trace.setGlobalTracerProvider(provider);
   const apiTracer = provider.getTracer('bench');
-  const messaging = new MessagingTracer(memoryTransport, { tracerProvider: provider });
+  const messaging = new ProducerTracer(memoryTransport, { tracerProvider: provider });
+  const consumer = new ConsumerTracer(memoryTransport, { tracerProvider: provider });
+  const lifecycle: ConsumerLifecycle<MemoryMessage> = { callerAwaits: true };
+  const handler = (): undefined => undefined;
 
   const producer = apiTracer.startSpan('POST /orders');
   const parent: Context = trace.setSpan(ROOT_CONTEXT, producer);
@@ -72,7 +77,7 @@ export function runCoreBench(iterations = 100_000, rounds = 7): CoreFigure[] {
       tracehop: () =>
         timeNs(iterations, () => {
           const traced = messaging.inject(outgoing, parent);
-          messaging.extract(traced as MemoryMessage, ROOT_CONTEXT);
+          consumer.extract(traced as MemoryMessage, ROOT_CONTEXT);
         }),
     },
     'process span (start, run handler in context, end)': {
@@ -100,9 +105,7 @@ export function runCoreBench(iterations = 100_000, rounds = 7): CoreFigure[] {
         }),
       tracehop: () =>
         timeNs(iterations, () => {
-          const scope = messaging.startProcess(incoming, false);
-          context.with(scope.context, () => undefined);
-          scope.handlerFinished();
+          consumer.process(incoming, lifecycle, handler, undefined, undefined);
         }),
     },
   };

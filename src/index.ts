@@ -1,26 +1,25 @@
-export type { MessagingTransport } from './transport.js';
-export { MessagingTracer, type SendScope } from './messaging-tracer.js';
+export type {
+  ConsumerTransport,
+  MessagingTransport,
+  NamedOperation,
+  ProducerTransport,
+  TransportIdentity,
+} from './transport.js';
+export { ProducerTracer, type SendScope } from './producer-tracer.js';
+export { ConsumerTracer, ATTR_SETTLE_LATE, DEFAULT_SETTLE_TIMEOUT_MS } from './consumer-tracer.js';
+export type { ConsumerLifecycle } from './consumer-lifecycle.js';
+export { SettleIndex, type SettleTarget } from './settle-index.js';
 export { ProcessScope, ATTR_PROCESS_TIMED_OUT } from './process-scope.js';
 export type {
   BaggagePolicy,
   ConsumerOptions,
+  HandlerErrorOptions,
   ProcessRelation,
   SpanNameFormatter,
   TracingOptions,
 } from './options.js';
-export type { CarrierLimits, CarrierUsage, FittedFields } from './limits.js';
-export { fitTraceFields } from './limits.js';
-export {
-  BAGGAGE,
-  TRACEPARENT,
-  TRACESTATE,
-  extractMessageContext,
-  injectTraceFields,
-  safeGetter,
-  type HeaderReader,
-  type TraceFields,
-} from './propagation.js';
-export { headerToString, MAX_HEADER_LENGTH } from './header-value.js';
+export type { CarrierLimits, CarrierUsage } from './limits.js';
+export { BAGGAGE, TRACEPARENT, TRACESTATE, type TraceFields } from './propagation.js';
 export {
   traceJob,
   scheduledJob,
@@ -34,6 +33,4 @@ export {
 export { traceLogFields, type TraceLogFields } from './log-fields.js';
 export { toTraceparent, fromTraceparent } from './span-context-text.js';
 export { flushProvider } from './flush.js';
-export { errorType, recordError } from './errors.js';
-export { reportOnce } from './report.js';
 export * as semconv from './semconv.js';

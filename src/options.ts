@@ -52,11 +52,31 @@ export interface ConsumerOptions extends TracingOptions {
    */
   readonly baggage?: BaggagePolicy;
   /**
-   * A `process` span whose handler has not finished, or whose message has not been
-   * settled, this many milliseconds after it started is ended anyway with the attribute
-   * `tracehop.process.timed_out = true`, so spans never leak. The message itself is
-   * not touched, and not held in memory by tracehop meanwhile.
+   * How long a `process` span waits, after its handler has finished, for its message to be
+   * settled (acked, nacked, deleted) before it ends anyway with the attribute
+   * `tracehop.process.timed_out = true`, so spans never leak. The wait starts when the
+   * handler finishes: a handler that runs longer is never cut off. A settle that comes
+   * after the timeout is still recorded, as a short settle span (CLIENT) under the ended
+   * `process` span with `tracehop.settle.late = true`. The message itself is not touched,
+   * and not held in memory by tracehop meanwhile. Spans wait only for settles tracehop can
+   * see; the others end with their handler.
    * @defaultValue 60 000 (the official amqplib instrumentation's `consumeTimeoutMs`)
    */
   readonly settleTimeoutMs?: number;
+}
+
+/**
+ * Options of decorators whose caller does not wait for the handler's promise (amqplib's
+ * `consume`, Pub/Sub's `on('message')`): a rejected promise would become an unhandled
+ * rejection, which stops Node by default. tracehop resolves it instead and hands the error
+ * here.
+ */
+export interface HandlerErrorOptions<TMessage> {
+  /**
+   * Called with each error of an async handler (and, with `autoSettle`, of a sync one),
+   * after it was recorded on the `process` span and, with `autoSettle`, after the message
+   * was settled negatively. Errors it throws are reported once through `diag`.
+   * @defaultValue each error is logged through OpenTelemetry's `diag.error`
+   */
+  readonly onError?: (error: unknown, message: TMessage) => void;
 }

@@ -1,13 +1,15 @@
-import type { ProcessScope, ScopeOwner } from './process-scope.js';
+import type { ProcessScope } from './process-scope.js';
 
 /**
- * The `process` spans still open, oldest first, with one shared timer that ends those
- * older than the timeout. One timer per tracer instead of one per message keeps the
- * per-message path to a Set insert and delete. The timer is unref'd: it never keeps a
- * process alive.
+ * The `process` spans whose handler has finished and which wait for their message to be
+ * settled, oldest first, with one shared timer that ends those waiting longer than the
+ * timeout. Spans whose handler is still running are never here: the timeout counts from
+ * the handler's end. One timer per consumer instead of one per message keeps the
+ * per-message cost to a Set insert and delete, paid only by messages settled after their
+ * handler. The timer is unref'd: it never keeps a process alive.
  */
-export class PendingScopes implements ScopeOwner {
-  private readonly open = new Set<ProcessScope>();
+export class PendingScopes {
+  private readonly waiting = new Set<ProcessScope>();
   private timer: NodeJS.Timeout | undefined;
   private readonly checkEveryMs: number;
 
@@ -15,39 +17,39 @@ export class PendingScopes implements ScopeOwner {
     this.checkEveryMs = Math.min(1000, Math.max(10, Math.floor(timeoutMs / 4)));
   }
 
-  /** How many spans are open. */
+  /** How many spans are waiting. */
   get size(): number {
-    return this.open.size;
+    return this.waiting.size;
   }
 
   add(scope: ProcessScope): void {
-    this.open.add(scope);
+    this.waiting.add(scope);
     if (this.timer === undefined) {
       this.timer = setInterval(() => this.sweep(), this.checkEveryMs);
       this.timer.unref();
     }
   }
 
-  scopeEnded(scope: ProcessScope): void {
-    // The timer stops at its next sweep when nothing is open, not here: a consumer that
-    // settles each message before the next arrives would start and clear one per message.
-    this.open.delete(scope);
+  delete(scope: ProcessScope): void {
+    // The timer stops at its next sweep when nothing waits, not here: a consumer that
+    // settles each message soon after its handler would start and clear one per message.
+    this.waiting.delete(scope);
   }
 
-  /** Ends every open span with `error` (the channel they came from is gone). */
+  /** Ends every waiting span with `error` (the subscription or channel is gone). */
   abortAll(error: unknown): void {
-    for (const scope of [...this.open]) scope.abort(error);
+    for (const scope of [...this.waiting]) scope.abort(error);
   }
 
   private sweep(): void {
-    if (this.open.size === 0) {
+    if (this.waiting.size === 0) {
       this.stop();
       return;
     }
     const deadline = performance.now() - this.timeoutMs;
-    // Insertion order is start order, and every scope has the same timeout.
-    for (const scope of this.open) {
-      if (scope.startedAt > deadline) break;
+    // Insertion order is the order the waits began, and every wait has the same timeout.
+    for (const scope of this.waiting) {
+      if (scope.waitingSince > deadline) break;
       scope.timeOut();
     }
   }

@@ -1,15 +1,11 @@
-import {
-  context as contextApi,
-  type Attributes,
-  type Context,
-  type Span,
-} from '@opentelemetry/api';
-import { errorType, isPromiseLike, recordError } from './errors.js';
+import type { Attributes, Context, Span, SpanContext } from '@opentelemetry/api';
+import { errorType, recordError } from './errors.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_MESSAGING_OPERATION_NAME,
   ATTR_MESSAGING_OPERATION_TYPE,
 } from './semconv.js';
+import type { SettleIndex, SettleTarget } from './settle-index.js';
 
 /** Attribute set on a `process` span that was ended by the settle timeout. */
 export const ATTR_PROCESS_TIMED_OUT = 'tracehop.process.timed_out';
@@ -29,113 +25,188 @@ function settleAttributes(operation: string): Attributes {
   return attributes;
 }
 
-/** Notified when a scope ends, so the timeout list can forget it. */
-export interface ScopeOwner {
-  scopeEnded(scope: ProcessScope): void;
+/** The attributes of a settle event or late settle span. */
+export function settleEventAttributes(
+  operation: string,
+  error: unknown,
+  attributes: Attributes | undefined,
+): Attributes {
+  if (error === undefined && attributes === undefined) return settleAttributes(operation);
+  const all: Attributes = { ...attributes, ...settleAttributes(operation) };
+  if (error !== undefined) all[ATTR_ERROR_TYPE] = errorType(error);
+  return all;
 }
 
+/** What a scope tells the consumer it belongs to. */
+export interface ScopeOwner {
+  /** The handler finished and the span waits for the settle: start its timeout now. */
+  waitForSettle(scope: ProcessScope): void;
+  /** The span ended. */
+  scopeEnded(scope: ProcessScope): void;
+  /**
+   * A settle came after the span ended by its timeout: record it as a short settle span
+   * (CLIENT) under the ended `process` span.
+   */
+  recordLateSettle(
+    processSpan: SpanContext,
+    destination: string,
+    operation: string,
+    error: unknown,
+    attributes: Attributes | undefined,
+  ): void;
+}
+
+const RUNNING = 0;
+const FINISHING = 1;
+const WAITING = 2;
+const ENDED = 3;
+type Phase = typeof RUNNING | typeof FINISHING | typeof WAITING | typeof ENDED;
+
 /**
- * The life of one `process` span: it ends when the handler has finished and, where
- * the broker settles messages separately, the message has been settled — whichever
- * is later — or when the settle timeout passes, or when the channel is lost. Ends
- * exactly once. Holds the span, never the message.
+ * The life of one `process` span: started when the message arrives, active while the
+ * handler runs, and ended exactly once — when the handler has finished, or, where the
+ * settle can be seen and is awaited, at the settle or at the settle timeout, counted from
+ * the handler's end. A running handler's span is never ended under it. Holds the span,
+ * never the message.
  */
 export class ProcessScope {
-  /** When the span started, in `performance.now()` milliseconds, for the timeout. */
-  readonly startedAt: number;
-  private handlerDone = false;
-  private settled: boolean;
-  private ended = false;
+  /** When the handler finished and the wait for the settle began (`performance.now()`). */
+  waitingSince = 0;
+  private phase: Phase = RUNNING;
+  private settled = false;
+  private index: SettleIndex<unknown> | undefined;
+  private key: unknown;
 
   constructor(
     /** The `process` span. */
     readonly span: Span,
     /** The context the handler runs in: the span plus the message's baggage. */
     readonly context: Context,
-    awaitSettle: boolean,
+    /** The destination in the span's name, for a late settle span. */
+    readonly destination: string,
     private readonly owner: ScopeOwner,
-  ) {
-    this.settled = !awaitSettle;
-    this.startedAt = performance.now();
-  }
+  ) {}
 
   /** Whether the span has ended. */
   get isEnded(): boolean {
-    return this.ended;
+    return this.phase === ENDED;
+  }
+
+  /** Whether the handler is still running. */
+  get handlerRunning(): boolean {
+    return this.phase === RUNNING;
+  }
+
+  /** Whether the message was settled (or can no longer be: its channel is gone). */
+  get isSettled(): boolean {
+    return this.settled;
+  }
+
+  /** Called by {@link SettleIndex.track}: the scope leaves that index when it ends. */
+  indexedIn<K>(index: SettleIndex<K>, key: K): void {
+    this.index = index;
+    this.key = key;
   }
 
   /**
-   * Runs the handler in this span's context, sync or async (the span stays active across
-   * its awaits), and records when it finished. Its result or error passes through unchanged;
-   * an error is recorded on the span.
-   */
-  run<A extends unknown[], R>(handler: (...args: A) => R, thisArg?: unknown, ...args: A): R {
-    let result: R;
-    try {
-      result = contextApi.with(this.context, handler, thisArg, ...args);
-    } catch (error) {
-      this.handlerFinished(error);
-      throw error;
-    }
-    if (isPromiseLike(result)) {
-      return result.then(
-        (value) => {
-          this.handlerFinished();
-          return value;
-        },
-        (error: unknown) => {
-          this.handlerFinished(error);
-          throw error;
-        },
-      ) as R;
-    }
-    this.handlerFinished();
-    return result;
-  }
-
-  /** The handler returned or its promise settled; `error` when it threw or rejected. */
-  handlerFinished(error?: unknown): void {
-    if (this.ended) return;
-    if (error !== undefined) recordError(this.span, error);
-    this.handlerDone = true;
-    if (this.settled) this.end();
-  }
-
-  /**
-   * The message was settled (`ack`, `nack`, `reject`, `delete`, `modack`…). Recorded
-   * as an event named after the operation on the `process` span, with
-   * `messaging.operation.type = settle`; `error` when the broker refused it.
+   * The message was settled (`ack`, `nack`, `reject`, `delete`…): recorded as an event
+   * named after the operation on the `process` span, with `messaging.operation.type =
+   * settle` and `error.type` when the broker refused it. Ends the span if the handler has
+   * finished and it was waiting for this. After the span ended by its timeout, the settle
+   * is recorded as a late settle span instead (see {@link ScopeOwner.recordLateSettle}).
    */
   settle(operation: string, error?: unknown, attributes?: Attributes): void {
-    if (this.ended) return;
-    if (error === undefined && attributes === undefined) {
-      this.span.addEvent(operation, settleAttributes(operation));
-    } else {
-      const eventAttributes: Attributes = { ...attributes, ...settleAttributes(operation) };
-      if (error !== undefined) eventAttributes[ATTR_ERROR_TYPE] = errorType(error);
-      this.span.addEvent(operation, eventAttributes);
+    if (this.phase === ENDED) {
+      this.owner.recordLateSettle(
+        this.span.spanContext(),
+        this.destination,
+        operation,
+        error,
+        attributes,
+      );
+      return;
     }
+    this.span.addEvent(operation, settleEventAttributes(operation, error, attributes));
     this.settled = true;
-    if (this.handlerDone) this.end();
+    if (this.phase === WAITING) this.end();
   }
 
-  /** Ends the span now because the timeout passed. */
+  /**
+   * Records a settle-type call that does not settle the message (a Pub/Sub `modack`, an
+   * SQS visibility change while the handler runs): an event only.
+   */
+  addSettleEvent(operation: string, attributes: Attributes): void {
+    if (this.phase === ENDED) return;
+    this.span.addEvent(operation, { ...attributes, ...settleAttributes(operation) });
+  }
+
+  /**
+   * The handler returned or its promise settled; `failed` when it threw or rejected, with
+   * `error` recorded on the span. The caller then ends the span or makes it wait.
+   */
+  handlerFinished(failed: boolean, error: unknown): void {
+    if (this.phase !== RUNNING) return;
+    if (failed) recordError(this.span, error);
+    this.phase = FINISHING;
+  }
+
+  /** The handler has finished and the settle is awaited: wait, timing out from now. */
+  waitForSettle(): void {
+    if (this.phase !== FINISHING) return;
+    this.phase = WAITING;
+    this.waitingSince = performance.now();
+    this.owner.waitForSettle(this);
+  }
+
+  /** Ends the span because the settle did not come in time (never while the handler runs). */
   timeOut(): void {
-    if (this.ended) return;
+    if (this.phase !== WAITING) return;
     this.span.setAttribute(ATTR_PROCESS_TIMED_OUT, true);
-    this.end();
+    this.end(true);
   }
 
-  /** Ends the span now with an error: the channel or connection was lost. */
+  /**
+   * The channel or connection was lost: `error` is recorded, no settle will come. The span
+   * ends now, or when the handler finishes if it still runs.
+   */
   abort(error: unknown): void {
-    if (this.ended) return;
+    if (this.phase === ENDED) return;
     recordError(this.span, error);
-    this.end();
+    this.settled = true;
+    if (this.phase === WAITING) this.end();
   }
 
-  private end(): void {
-    this.ended = true;
+  /** Ends the span (once). */
+  end(timedOut = false): void {
+    if (this.phase === ENDED) return;
+    const waited = this.phase === WAITING;
+    this.phase = ENDED;
     this.span.end();
-    this.owner.scopeEnded(this);
+    if (waited) this.owner.scopeEnded(this);
+    const index = this.index;
+    if (index === undefined) return;
+    const late = timedOut
+      ? new LateSettle(this.span.spanContext(), this.destination, this.owner, index, this.key)
+      : undefined;
+    index.release(this.key, this, late);
+  }
+}
+
+/**
+ * What an index keeps of a scope that timed out: enough to record a settle that comes
+ * later, without the span and its attributes.
+ */
+class LateSettle implements SettleTarget {
+  constructor(
+    private readonly spanContext: SpanContext,
+    private readonly destination: string,
+    private readonly owner: ScopeOwner,
+    private readonly index: SettleIndex<unknown>,
+    private readonly key: unknown,
+  ) {}
+
+  settle(operation: string, error?: unknown, attributes?: Attributes): void {
+    this.index.forgetLate(this.key);
+    this.owner.recordLateSettle(this.spanContext, this.destination, operation, error, attributes);
   }
 }

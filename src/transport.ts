@@ -2,38 +2,35 @@ import type { Attributes, SpanContext } from '@opentelemetry/api';
 import type { CarrierLimits, CarrierUsage } from './limits.js';
 import type { TraceFields } from './propagation.js';
 
-/**
- * Everything tracehop needs to know about one broker, in one small object. The
- * built-in SQS, RabbitMQ and Pub/Sub adapters are descriptions of this shape; a
- * description of Kafka, NATS or BullMQ gives them the same spans, propagation, limits
- * and settle handling through {@link MessagingTracer}.
- *
- * `TOutgoing` is whatever the producer side hands over for one message (a Pub/Sub
- * `MessageOptions`, an SQS `SendMessageRequest` entry, a `{ exchange, routingKey,
- * options }` triple); `TIncoming` is one received message as the consumer sees it.
- */
-export interface MessagingTransport<TOutgoing, TIncoming> {
+/** The operations whose span names a transport may word in its broker's own terms. */
+export type NamedOperation = 'create' | 'send' | 'receive' | 'process';
+
+/** What both halves of a transport description say. */
+export interface TransportIdentity {
   /** `messaging.system.name`, for example `rabbitmq`, `aws.sqs`, `gcp.pubsub`, `kafka`. */
   readonly system: string;
 
-  // 1. The carrier.
-
   /**
-   * Reads one header or attribute of a received message exactly as the broker
-   * delivered it (string, Buffer, number, array, missing…): tracehop turns it into a
-   * string or ignores it. Transports that understand other formats (X-Ray's
-   * `AWSTraceHeader`, Pub/Sub's `googclient_traceparent`) answer for `traceparent`
-   * from them when the plain header is absent.
+   * `messaging.operation.name` per operation, where the broker's own word differs
+   * from the operation type (Pub/Sub calls process `subscribe`).
+   * @defaultValue the operation type: `create`, `send`, `receive`, `process`
    */
-  readHeader(message: TIncoming, key: string): unknown;
+  readonly operationNames?: Partial<Record<NamedOperation, string>>;
+}
 
+/**
+ * The producer half of a broker description: how trace headers go onto one outgoing
+ * message, within the broker's limits, and how the message's `send`/`create` span is
+ * named. `TOutgoing` is whatever the producer side hands over for one message (a Pub/Sub
+ * `MessageOptions`, an SQS `SendMessageRequest` entry, a `{ exchange, routingKey,
+ * options }` triple). {@link ProducerTracer} builds the spans from it.
+ */
+export interface ProducerTransport<TOutgoing> extends TransportIdentity {
   /**
    * Returns the message to send with the trace fields added as headers or attributes.
    * Must not modify `message` or anything it references: copy what changes.
    */
   withHeaders(message: TOutgoing, fields: TraceFields): TOutgoing;
-
-  // 2. Its limits.
 
   /** What one message may carry; see {@link CarrierLimits}. @defaultValue no limits */
   readonly limits?: CarrierLimits;
@@ -51,8 +48,6 @@ export interface MessagingTransport<TOutgoing, TIncoming> {
    */
   withFallbackContext?(message: TOutgoing, spanContext: SpanContext): TOutgoing;
 
-  // 3. Naming and attributes.
-
   /**
    * Adds the semantic-convention attributes of an outgoing message (destination,
    * message id, broker-specific ones) to `attributes`, and returns the destination as
@@ -60,25 +55,37 @@ export interface MessagingTransport<TOutgoing, TIncoming> {
    * attributes are added by tracehop.
    */
   describeOutgoing(message: TOutgoing, attributes: Attributes): string;
-
-  /** The same for a received message: attributes of its `process` span. */
-  describeIncoming(message: TIncoming, attributes: Attributes): string;
-
-  /**
-   * `messaging.operation.name` per operation, where the broker's own word differs
-   * from the operation type (Pub/Sub calls process `subscribe`).
-   * @defaultValue the operation type: `create`, `send`, `receive`, `process`
-   */
-  readonly operationNames?: Partial<Record<'create' | 'send' | 'receive' | 'process', string>>;
-
-  // 4. Settlement.
-
-  /**
-   * Whether messages are settled by a separate call (ack, nack, delete…) that the
-   * adapter reports with {@link MessagingTracer.settle}. When true, a `process` span
-   * ends at settle or when the handler finishes, whichever is later; when false, when
-   * the handler finishes.
-   * @defaultValue false
-   */
-  readonly settles?: boolean;
 }
+
+/**
+ * The consumer half of a broker description: how to read the trace headers of one
+ * received message and how its `process` span is named. `TIncoming` is one received
+ * message as the consumer sees it. A consumer-only transport (a Lambda event source, a
+ * push endpoint) supplies only this half. {@link ConsumerTracer} builds the spans from it;
+ * how messages are settled is said per decorator, in a {@link ConsumerLifecycle}.
+ */
+export interface ConsumerTransport<TIncoming> extends TransportIdentity {
+  /**
+   * Reads one header or attribute of a received message exactly as the broker
+   * delivered it (string, Buffer, number, array, missing…): tracehop turns it into a
+   * string or ignores it. Transports that understand other formats (X-Ray's
+   * `AWSTraceHeader`, Pub/Sub's `googclient_traceparent`) answer for `traceparent`
+   * from them when the plain header is absent.
+   */
+  readHeader(message: TIncoming, key: string): unknown;
+
+  /**
+   * Adds the semantic-convention attributes of a received message to `attributes` (those
+   * of its `process` span) and returns its destination as it appears in the span name
+   * (`process {destination}`).
+   */
+  describeIncoming(message: TIncoming, attributes: Attributes): string;
+}
+
+/**
+ * Everything tracehop needs to know about one broker that has both sides. The built-in
+ * SQS, RabbitMQ and Pub/Sub adapters are descriptions of this shape; a description of
+ * Kafka, NATS or BullMQ gets the same spans, propagation, limits and settle handling.
+ */
+export type MessagingTransport<TOutgoing, TIncoming> = ProducerTransport<TOutgoing> &
+  ConsumerTransport<TIncoming>;

@@ -1,11 +1,10 @@
-import { context as contextApi } from '@opentelemetry/api';
 import type { Message } from 'amqplib';
-import { isPromiseLike } from '../../src/errors.js';
-import { MessagingTracer } from '../../src/messaging-tracer.js';
-import type { ConsumerOptions } from '../../src/options.js';
+import type { ConsumerLifecycle } from '../../src/consumer-lifecycle.js';
+import { ConsumerTracer } from '../../src/consumer-tracer.js';
+import type { ConsumerOptions, HandlerErrorOptions } from '../../src/options.js';
 import type { ProcessScope } from '../../src/process-scope.js';
 import { reportOnce } from '../../src/report.js';
-import { createAmqpTransport, type AmqpOutgoingMessage } from './amqp-transport.js';
+import { createAmqpTransport } from './amqp-transport.js';
 import type { AmqpChannelState } from './channel-state.js';
 import type { MessageHandler } from './internal-types.js';
 import type { AmqpTransportHook } from './types.js';
@@ -15,81 +14,53 @@ export interface AutoSettle {
   readonly requeue: boolean;
 }
 
+/** Options a consumer is made with, from `traceChannel` or `traceAmqpHandler`. */
+export interface ConsumerSetup extends ConsumerOptions, HandlerErrorOptions<Message> {
+  readonly transport?: AmqpTransportHook;
+}
+
 /**
- * Runs one consumer's handler for each delivery inside its `process` span, sync or
- * async, and (with auto-settle) acks or nacks after it. Made once per `consume` call or
- * decorated handler; per message it allocates only what the span itself needs.
+ * RabbitMQ's part of the message lifecycle, for one consumer: amqplib drops what its
+ * consume callback returns; a settle finds its span by delivery tag on the channel; with
+ * auto-settle the consumer acks or nacks after the handler. The core runs the rest.
  */
-export class AmqpConsumer {
+class AmqpLifecycle implements ConsumerLifecycle<Message> {
+  readonly callerAwaits = false;
+  readonly autoSettle: ((message: Message, failed: boolean) => void) | undefined;
+  readonly onError: ((error: unknown, message: Message) => void) | undefined;
+
   constructor(
     private readonly state: AmqpChannelState,
-    private readonly tracer: MessagingTracer<AmqpOutgoingMessage, Message>,
-    private readonly handler: MessageHandler,
     private readonly noAck: boolean,
-    private readonly autoSettle: AutoSettle | undefined,
-  ) {}
-
-  /** Handles one delivery; `null` (the broker cancelled the consumer) goes straight through. */
-  deliver(message: Message | null, thisArg: unknown): unknown {
-    if (message === null || typeof message !== 'object') {
-      return this.handler.call(thisArg, message);
-    }
-    const scope = this.start(message);
-    if (scope === undefined) return this.handler.call(thisArg, message);
-    if (this.autoSettle !== undefined) return this.runSettling(scope, message, thisArg);
-    return scope.run(this.handler, thisArg, message);
+    autoSettle: AutoSettle | undefined,
+    onError: ConsumerSetup['onError'],
+  ) {
+    this.onError = onError;
+    this.autoSettle =
+      autoSettle === undefined || noAck
+        ? undefined
+        : (message, failed) => this.settle(message, failed, autoSettle.requeue);
   }
 
-  private start(message: Message): ProcessScope | undefined {
-    try {
-      const awaitSettle = !this.noAck;
-      // The channel state finds the scope by delivery tag: the tracer need not remember it.
-      const scope = this.tracer.startProcess(message, awaitSettle, false);
-      if (awaitSettle) this.state.track(message, scope);
-      return scope;
-    } catch (error) {
-      reportOnce('amqp:process', `processed a message without tracing: ${String(error)}`);
-      return undefined;
-    }
-  }
-
-  /**
-   * Runs the handler, then acks, or nacks when it failed; the failure counts as handled.
-   * The handler's end is recorded first (its exception before the nack), and the span
-   * ends at the settle.
-   */
-  private runSettling(scope: ProcessScope, message: Message, thisArg: unknown): unknown {
-    let result: unknown;
-    try {
-      result = contextApi.with(scope.context, this.handler, thisArg, message);
-    } catch (error) {
-      scope.handlerFinished(error);
-      this.settle(message, true);
-      return undefined;
-    }
-    if (isPromiseLike(result)) {
-      return result.then(
-        (value) => {
-          scope.handlerFinished();
-          this.settle(message, false);
-          return value;
-        },
-        (error: unknown) => {
-          scope.handlerFinished(error);
-          this.settle(message, true);
-          return undefined;
-        },
+  track(message: Message, scope: ProcessScope): boolean {
+    if (this.noAck) return false;
+    // A settle is seen when tracehop makes it, or when it goes through a traceChannel wrapper.
+    if (this.autoSettle === undefined && !this.state.wrapped) {
+      reportOnce(
+        'amqp:unseen-settle',
+        'a traced consumer acks through a channel tracehop does not wrap, so its process spans ' +
+          'end with the handler and acks are not recorded. Pass the traceChannel wrapper, or ' +
+          'use autoSettle, to record them.',
       );
+      return false;
     }
-    scope.handlerFinished();
-    this.settle(message, false);
-    return result;
+    return this.state.track(message, scope);
   }
 
-  private settle(message: Message, failed: boolean): void {
+  private settle(message: Message, failed: boolean, requeue: boolean): void {
     try {
       if (!failed) this.state.ack(message);
-      else this.state.nack(message, false, this.autoSettle?.requeue);
+      else this.state.nack(message, false, requeue);
     } catch (error) {
       // The channel is gone: the broker will deliver the message again. The failed
       // settle is on the span's event; there is no caller to throw to.
@@ -98,14 +69,38 @@ export class AmqpConsumer {
   }
 }
 
-/** Options a consumer is made with, from `traceChannel` or `traceAmqpHandler`. */
-export interface ConsumerSetup extends ConsumerOptions {
-  readonly transport?: AmqpTransportHook;
+/**
+ * One consumer's handler, run for each delivery inside its `process` span by the core.
+ * Made once per `consume` call or decorated handler; per message it allocates only what
+ * the span itself needs.
+ */
+export class AmqpConsumer {
+  private readonly lifecycle: AmqpLifecycle;
+
+  constructor(
+    private readonly tracer: ConsumerTracer<Message>,
+    private readonly handler: MessageHandler,
+    state: AmqpChannelState,
+    noAck: boolean,
+    autoSettle: AutoSettle | undefined,
+    onError: ConsumerSetup['onError'],
+  ) {
+    this.lifecycle = new AmqpLifecycle(state, noAck, autoSettle, onError);
+  }
+
+  /** Handles one delivery; `null` (the broker cancelled the consumer) goes straight through. */
+  deliver(message: Message | null, thisArg: unknown): unknown {
+    if (message === null || typeof message !== 'object') {
+      return this.handler.call(thisArg, message);
+    }
+    return this.tracer.process(message, this.lifecycle, this.handler, thisArg, undefined);
+  }
 }
 
 /**
- * A consumer of `queue` on the channel of `state`: its own tracer (the queue is part of
- * each span's destination), registered with the channel so its spans end if it closes.
+ * A consumer of `queue` on the channel of `state`, with its own tracer: the queue is part
+ * of each span's destination. Nothing of it is kept by the channel: it lives as long as
+ * amqplib keeps the consume callback, until `cancel` or the channel's close.
  */
 export function createConsumer(
   state: AmqpChannelState,
@@ -117,7 +112,6 @@ export function createConsumer(
 ): AmqpConsumer {
   const base = createAmqpTransport({ queue, server: state.server });
   const transport = setup.transport === undefined ? base : setup.transport(base);
-  const tracer = new MessagingTracer(transport, setup);
-  state.addTracer(tracer);
-  return new AmqpConsumer(state, tracer, handler, noAck, autoSettle);
+  const tracer = new ConsumerTracer(transport, setup);
+  return new AmqpConsumer(tracer, handler, state, noAck, autoSettle, setup.onError);
 }

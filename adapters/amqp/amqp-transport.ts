@@ -67,7 +67,6 @@ export function createAmqpTransport(options: AmqpTransportOptions = {}): AmqpTra
 
 class AmqplibTransport implements AmqpTransport {
   readonly system = MESSAGING_SYSTEM_NAME_VALUE_RABBITMQ;
-  readonly settles = true;
   // One-entry caches: a producer or consumer mostly sees one destination, and building
   // the name per message would allocate a string each time.
   private sendExchange = '';

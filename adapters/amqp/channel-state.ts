@@ -1,12 +1,13 @@
 import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import type { Message } from 'amqplib';
 import { headerToString } from '../../src/header-value.js';
-import type { MessagingTracer } from '../../src/messaging-tracer.js';
 import type { ProcessScope } from '../../src/process-scope.js';
 import { TRACEPARENT } from '../../src/propagation.js';
+import { shared } from '../../src/registry.js';
 import { reportOnce } from '../../src/report.js';
 import { ATTR_ERROR_TYPE } from '../../src/semconv.js';
-import type { AmqpOutgoingMessage, AmqpServer } from './amqp-transport.js';
+import { SettleIndex } from '../../src/settle-index.js';
+import type { AmqpServer } from './amqp-transport.js';
 import {
   ATTR_AMQP_MULTIPLE,
   ATTR_AMQP_REPLY_CODE,
@@ -17,8 +18,6 @@ import { ChannelClosedError } from './channel-closed-error.js';
 import type { RawChannel } from './internal-types.js';
 import { isOfficiallyInstrumented } from './official-instrumentation.js';
 import { serverOf } from './server-of.js';
-
-type AmqpTracer = MessagingTracer<AmqpOutgoingMessage, Message>;
 
 // Settle-event attributes, shared and frozen: the core copies them into each event.
 const MULTIPLE: Attributes = Object.freeze({ [ATTR_AMQP_MULTIPLE]: true });
@@ -33,15 +32,13 @@ function requeueAttributes(requeue: boolean | undefined, multiple: boolean): Att
   return multiple ? REQUEUE_MULTIPLE : REQUEUE;
 }
 
-/** Below this many unsettled deliveries, timed-out entries are not looked for. */
-const PRUNE_FLOOR = 1024;
-
 /**
  * What tracehop knows about one amqplib channel, shared by every `traceChannel` wrapper
- * of it and every `traceAmqpHandler` bound to it: the `process` spans waiting for a settle,
- * by delivery tag (a channel's tags are unique and rise in delivery order, which is what
- * `ack(message, true)` and `ackAll()` settle by); the tracers whose spans end when it
- * closes; and the `send` spans of mandatory messages the broker may return.
+ * of it and every `traceAmqpHandler` bound to it: the `process` spans of deliveries not
+ * yet settled, by delivery tag (a channel's tags are unique and rise in delivery order,
+ * which is what `ack(message, true)` and `ackAll()` settle by), which end with an error
+ * when it closes; and the `send` spans of mandatory messages the broker may return. A
+ * delivery leaves it when its span ends: at the settle, or at the settle timeout.
  */
 export class AmqpChannelState {
   /** Broker address and port, read once. */
@@ -50,9 +47,9 @@ export class AmqpChannelState {
   readonly confirms: boolean;
   /** Whether the official instrumentation patched amqplib (then it is warned about once). */
   readonly officiallyInstrumented: boolean;
-  private readonly unsettled = new Map<number, ProcessScope>();
-  private pruneAt = PRUNE_FLOOR;
-  private readonly tracers = new Set<AmqpTracer>();
+  /** Whether a `traceChannel` wrapper of this channel exists: settles through it are seen. */
+  wrapped = false;
+  private readonly unsettled = new SettleIndex<number>();
   private returnable: Map<string, Span> | undefined;
 
   constructor(readonly raw: RawChannel) {
@@ -62,17 +59,20 @@ export class AmqpChannelState {
     raw.once('close', () => this.closed());
   }
 
-  /** Ends the open `process` spans of `tracer` when the channel closes. */
-  addTracer(tracer: AmqpTracer): void {
-    this.tracers.add(tracer);
+  /** How many deliveries are being processed and not yet settled. */
+  get unsettledCount(): number {
+    return this.unsettled.size;
   }
 
-  /** Remembers a delivery's `process` scope until the message is settled. */
-  track(message: Message, scope: ProcessScope): void {
+  /**
+   * Makes a delivery's `process` scope findable by its delivery tag until its span ends;
+   * `false` when the message has no tag (then its settle cannot be found).
+   */
+  track(message: Message, scope: ProcessScope): boolean {
     const tag: unknown = message.fields?.deliveryTag;
-    if (typeof tag !== 'number') return;
-    this.unsettled.set(tag, scope);
-    if (this.unsettled.size > this.pruneAt) this.prune();
+    if (typeof tag !== 'number') return false;
+    this.unsettled.track(tag, scope);
+    return true;
   }
 
   // ------------------------------------------------------------- settling
@@ -156,29 +156,14 @@ export class AmqpChannelState {
     const tag: unknown = message?.fields?.deliveryTag;
     if (typeof tag !== 'number') return;
     if (!allUpTo) {
-      const scope = this.unsettled.get(tag);
-      if (scope === undefined) return;
-      this.unsettled.delete(tag);
-      scope.settle(operation, error, attributes);
+      this.unsettled.find(tag)?.settle(operation, error, attributes);
       return;
     }
-    for (const [other, scope] of this.unsettled) {
-      if (other > tag) continue;
-      this.unsettled.delete(other);
-      scope.settle(operation, error, attributes);
-    }
+    this.unsettled.settleWhere((other) => other <= tag, operation, error, attributes);
   }
 
   private settledAll(operation: string, attributes: Attributes, error?: unknown): void {
-    const scopes = [...this.unsettled.values()];
-    this.unsettled.clear();
-    for (const scope of scopes) scope.settle(operation, error, attributes);
-  }
-
-  /** Forgets deliveries whose span ended without a settle (timed out): they were never acked. */
-  private prune(): void {
-    for (const [tag, scope] of this.unsettled) if (scope.isEnded) this.unsettled.delete(tag);
-    this.pruneAt = Math.max(PRUNE_FLOOR, this.unsettled.size * 2);
+    this.unsettled.settleWhere(everyTag, operation, error, attributes);
   }
 
   // ------------------------------------------------------------- returns
@@ -227,14 +212,15 @@ export class AmqpChannelState {
   // ------------------------------------------------------------- closing
 
   private closed(): void {
-    const error = new ChannelClosedError();
-    this.unsettled.clear();
     this.returnable?.clear();
-    for (const tracer of this.tracers) tracer.abortOpen(error);
+    this.unsettled.abortAll(new ChannelClosedError());
   }
 }
 
-const states = new WeakMap<RawChannel, AmqpChannelState>();
+const everyTag = (): boolean => true;
+
+// Shared by every copy of tracehop in the process (ESM and CommonJS): one state per channel.
+const states = shared('amqp.channelStates', () => new WeakMap<RawChannel, AmqpChannelState>());
 
 /** The one state of a channel, made the first time tracehop sees it. */
 export function channelState(channel: RawChannel): AmqpChannelState {

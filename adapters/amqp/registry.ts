@@ -1,8 +1,11 @@
+import { shared } from '../../src/registry.js';
 import type { RawChannel } from './internal-types.js';
 
-// Weak, so that tracehop never keeps a channel or handler alive.
-const rawOfWrapper = new WeakMap<object, RawChannel>();
-const tracedHandlers = new WeakSet<object>();
+// Weak, so that tracehop never keeps a channel or handler alive; in the process-wide
+// registry, so that a wrapper made by one copy of tracehop (ESM or CommonJS) is known to
+// the other, and a decorated handler is not traced twice by a wrapper of the other copy.
+const rawOfWrapper = shared('amqp.wrappers', () => new WeakMap<object, RawChannel>());
+const tracedHandlers = shared('amqp.tracedHandlers', () => new WeakSet<object>());
 
 /** Records that `wrapper` is tracehop's wrapper of `raw`. */
 export function registerWrapper(wrapper: object, raw: RawChannel): void {

@@ -6,8 +6,8 @@ import {
 } from '@opentelemetry/api';
 import type { Message, Options } from 'amqplib';
 import { isPromiseLike } from '../../src/errors.js';
-import { MessagingTracer, type SendScope } from '../../src/messaging-tracer.js';
-import type { SpanNameFormatter } from '../../src/options.js';
+import { ConsumerTracer } from '../../src/consumer-tracer.js';
+import { ProducerTracer, type SendScope } from '../../src/producer-tracer.js';
 import { TRACEPARENT } from '../../src/propagation.js';
 import { reportOnce } from '../../src/report.js';
 import {
@@ -28,9 +28,6 @@ import type { ConfirmCallback, MessageHandler, RawChannel } from './internal-typ
 import { PendingConfirm } from './pending-confirm.js';
 import { isTracedChannel, isTracedHandler, registerWrapper } from './registry.js';
 import type { AmqpChannel, TraceChannelOptions, TracedChannel } from './types.js';
-
-const defaultSpanName: SpanNameFormatter = (operation, destination) =>
-  destination === '' ? operation : `${operation} ${destination}`;
 
 /**
  * Wraps an amqplib channel (promise or callback API, plain or confirm) so that every
@@ -77,18 +74,20 @@ export function traceChannel<C extends AmqpChannel>(
 class TracingProxyHandler implements ProxyHandler<RawChannel> {
   readonly proxy: RawChannel;
   private readonly state: AmqpChannelState;
-  private readonly tracer: MessagingTracer<AmqpOutgoingMessage, Message>;
-  private readonly spanName: SpanNameFormatter;
+  private readonly producer: ProducerTracer<AmqpOutgoingMessage>;
+  /** For `get`: the `receive` spans of pulled messages. */
+  private readonly receiver: ConsumerTracer<Message>;
 
   constructor(
     private readonly raw: RawChannel,
     private readonly options: TraceChannelOptions,
   ) {
     this.state = channelState(raw);
+    this.state.wrapped = true;
     const base = createAmqpTransport({ server: this.state.server });
     const transport = options.transport === undefined ? base : options.transport(base);
-    this.tracer = new MessagingTracer(transport, options);
-    this.spanName = options.spanName ?? defaultSpanName;
+    this.producer = new ProducerTracer(transport, options);
+    this.receiver = new ConsumerTracer(transport, options);
     this.proxy = new Proxy(raw, this);
   }
 
@@ -171,7 +170,7 @@ class TracingProxyHandler implements ProxyHandler<RawChannel> {
       const server = this.state.server;
       if (server?.address !== undefined) attributes[ATTR_SERVER_ADDRESS] = server.address;
       if (server?.port !== undefined) attributes[ATTR_SERVER_PORT] = server.port;
-      span = this.tracer.startReceive(asString(queue), attributes);
+      span = this.receiver.startReceive(asString(queue), attributes);
     } catch (error) {
       reportOnce('amqp:get', `pulled a message without tracing: ${String(error)}`);
       return this.same(this.raw.get(queue, options, callback));
@@ -186,7 +185,7 @@ class TracingProxyHandler implements ProxyHandler<RawChannel> {
           done(error, message);
         });
       } catch (error) {
-        this.tracer.endSpan(span, error);
+        this.receiver.endSpan(span, error);
         throw error;
       }
       return this.same(result);
@@ -195,11 +194,11 @@ class TracingProxyHandler implements ProxyHandler<RawChannel> {
     try {
       pending = this.raw.get(queue, options);
     } catch (error) {
-      this.tracer.endSpan(span, error);
+      this.receiver.endSpan(span, error);
       throw error;
     }
     if (!isPromiseLike(pending)) {
-      this.tracer.endSpan(span);
+      this.receiver.endSpan(span);
       return pending;
     }
     return pending.then(
@@ -208,7 +207,7 @@ class TracingProxyHandler implements ProxyHandler<RawChannel> {
         return message;
       },
       (error: unknown) => {
-        this.tracer.endSpan(span, error);
+        this.receiver.endSpan(span, error);
         throw error;
       },
     );
@@ -239,7 +238,7 @@ class TracingProxyHandler implements ProxyHandler<RawChannel> {
   ): boolean {
     let scope: SendScope<AmqpOutgoingMessage>;
     try {
-      scope = this.tracer.startSend({ exchange, routingKey, content, options });
+      scope = this.producer.startSend({ exchange, routingKey, content, options });
     } catch (error) {
       reportOnce('amqp:send', `published a message without tracing: ${String(error)}`);
       return this.publishRaw(toQueue, exchange, routingKey, content, options, callback, undefined);
@@ -260,7 +259,7 @@ class TracingProxyHandler implements ProxyHandler<RawChannel> {
           scope.context,
         );
       } catch (error) {
-        this.tracer.endSpan(span, error);
+        this.producer.endSpan(span, error);
         throw error;
       }
       span.end();
@@ -323,11 +322,11 @@ class TracingProxyHandler implements ProxyHandler<RawChannel> {
   private received(span: Span, queue: string, error: unknown, message: unknown): void {
     try {
       if (error !== null && error !== undefined) {
-        this.tracer.endSpan(span, error);
+        this.receiver.endSpan(span, error);
         return;
       }
       if (typeof message !== 'object' || message === null) {
-        this.tracer.endReceive(span, []);
+        this.receiver.endReceive(span, []);
         return;
       }
       const delivered = message as Message;
@@ -339,10 +338,10 @@ class TracingProxyHandler implements ProxyHandler<RawChannel> {
       );
       const attributes: Attributes = { [ATTR_MESSAGING_DESTINATION_NAME]: destination };
       describeDelivery(delivered, routingKey, attributes);
-      const operation = this.tracer.transport.operationNames?.receive ?? 'receive';
-      span.updateName(this.spanName(operation, destination));
+      const receiver = this.receiver;
+      span.updateName(receiver.spanName(receiver.operationName('receive'), destination));
       span.setAttributes(attributes);
-      this.tracer.endReceive(span, [delivered]);
+      this.receiver.endReceive(span, [delivered]);
     } catch (failure) {
       reportOnce('amqp:receive', `could not describe a pulled message: ${String(failure)}`);
       span.end();

@@ -1,9 +1,9 @@
-import type { Channel, ConfirmChannel, ConsumeMessage, Options, Replies } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage, Message, Options, Replies } from 'amqplib';
 import type {
   Channel as CallbackChannel,
   ConfirmChannel as CallbackConfirmChannel,
 } from 'amqplib/callback_api';
-import type { ConsumerOptions } from '../../src/options.js';
+import type { ConsumerOptions, HandlerErrorOptions } from '../../src/options.js';
 import type { AmqpTransport } from './amqp-transport.js';
 
 /**
@@ -50,7 +50,7 @@ export type TracedChannel<C extends AmqpChannel> = C extends Channel
 export type AmqpTransportHook = (transport: AmqpTransport) => AmqpTransport;
 
 /** Options of `traceChannel`. */
-export interface TraceChannelOptions extends ConsumerOptions {
+export interface TraceChannelOptions extends ConsumerOptions, HandlerErrorOptions<Message> {
   /**
    * Decorates the RabbitMQ description (see {@link AmqpTransportHook}).
    * @defaultValue the built-in description, unchanged
@@ -71,12 +71,14 @@ export interface AutoSettleOptions {
 }
 
 /** Options of `traceAmqpHandler`. */
-export interface AmqpHandlerOptions extends ConsumerOptions {
+export interface AmqpHandlerOptions extends ConsumerOptions, HandlerErrorOptions<Message> {
   /**
    * The channel the handler's messages come from, plain or wrapped with `traceChannel`.
    * tracehop listens for its `close` (ending in-flight `process` spans with an error),
    * reads the broker's address from it, and records the `ack`/`nack`/`reject` calls made
-   * through any `traceChannel` wrapper of it; `autoSettle` settles through it.
+   * through any `traceChannel` wrapper of it; `autoSettle` settles through it. When no
+   * wrapper of it exists and `autoSettle` is off, acks cannot be seen: each span ends
+   * with its handler, and that is said once through `diag`.
    */
   readonly channel: AmqpChannel;
   /**
@@ -95,9 +97,11 @@ export interface AmqpHandlerOptions extends ConsumerOptions {
   /**
    * Settle each message when the handler finishes: `ack` when it returns or its promise
    * resolves, `nack` when it throws or rejects. The error is recorded on the `process`
-   * span and then considered handled: the decorated handler returns (or resolves to)
-   * `undefined` instead of rethrowing, because the nack is what the error meant. Without
-   * it, errors are rethrown unchanged and the handler settles the message itself.
+   * span, then handed to `onError`: the decorated handler returns (or resolves to)
+   * `undefined` instead of rethrowing, because the nack is what the error meant — the same
+   * as `autoSettle` on Pub/Sub. Without it the handler settles the message itself, a sync
+   * throw is rethrown unchanged, and an async handler's rejection goes to `onError`
+   * (amqplib ignores the promise: it never becomes an unhandled rejection).
    * Ignored with `noAck`. Do not also ack or nack in the handler: a second settle of one
    * delivery closes the channel.
    * @defaultValue off: the handler settles

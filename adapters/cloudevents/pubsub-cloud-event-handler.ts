@@ -1,9 +1,7 @@
-import { context as contextApi, trace } from '@opentelemetry/api';
+import { context as contextApi, trace, type SpanContext } from '@opentelemetry/api';
 import type { CloudEvent } from 'cloudevents';
-import type { ProcessScope } from '../../src/process-scope.js';
 import { TRACEPARENT } from '../../src/propagation.js';
 import { PubSubProcessor } from '../pubsub/pubsub-processor.js';
-import type { PubSubTracer } from '../pubsub/publish-in-create-span.js';
 import { GOOGCLIENT_TRACEPARENT } from '../pubsub/pubsub-transport.js';
 import type { PubSubHandlerOptions, PubSubMessage } from '../pubsub/types.js';
 import { fromPubSubMessage } from './pubsub-binding.js';
@@ -36,7 +34,6 @@ export function tracePubSubCloudEventHandler<T, M extends PubSubMessage, R>(
   options: PubSubCloudEventHandlerOptions,
 ): (message: M) => R {
   const processor = new PubSubProcessor<M>(options);
-  const tracer = processor.tracer;
   const linkOnly = options.relation === 'link';
   return function tracedCloudEventHandler(this: unknown, message: M): R {
     let event: CloudEvent<T> | undefined;
@@ -46,49 +43,40 @@ export function tracePubSubCloudEventHandler<T, M extends PubSubMessage, R>(
     } catch (error) {
       failure = error;
     }
+    const creation = event === undefined ? undefined : readTraceContext(event);
+    const attributes = message?.attributes as Record<string, string | undefined> | undefined;
+    const hopHeader = attributes?.[TRACEPARENT] ?? attributes?.[GOOGCLIENT_TRACEPARENT];
+    // Without a transport context of its own, the event's creation context is the parent.
+    const base =
+      creation !== undefined && hopHeader === undefined && !linkOnly
+        ? trace.setSpanContext(contextApi.active(), creation)
+        : undefined;
     return processor.run(
       message,
       function invoke(this: unknown, view: M): R {
         if (event === undefined) throw failure;
+        describeEvent(event, creation, hopHeader);
         return handler.call(this, event, view);
       },
       this,
-      (received) => startEventProcess(tracer, received, event, linkOnly),
+      base,
     );
   };
 }
 
-function startProcess(this: PubSubTracer, message: PubSubMessage): ProcessScope {
-  return this.startProcess(message, true, false);
-}
-
-function startEventProcess(
-  tracer: PubSubTracer,
-  message: PubSubMessage,
-  event: CloudEvent<unknown> | undefined,
-  linkOnly: boolean,
-): ProcessScope {
-  if (event === undefined) return tracer.startProcess(message, true, false);
-  const creation = readTraceContext(event);
-  const attributes = message.attributes as Record<string, string | undefined> | undefined;
-  const hopHeader = attributes?.[TRACEPARENT] ?? attributes?.[GOOGCLIENT_TRACEPARENT];
-  const scope =
-    creation !== undefined && hopHeader === undefined && !linkOnly
-      ? contextApi.with(
-          trace.setSpanContext(contextApi.active(), creation),
-          startProcess,
-          tracer,
-          message,
-        )
-      : tracer.startProcess(message, true, false);
-  const span = scope.span;
-  if (span.isRecording()) {
-    span.setAttributes(cloudEventAttributes(event));
-    const sameAsHop =
-      typeof hopHeader === 'string' &&
-      creation !== undefined &&
-      hopHeader.includes(creation.spanId);
-    if (creation !== undefined && !sameAsHop) span.addLink({ context: creation });
+/** Adds the event's attributes, and a link to its creation context when it is not the hop's. */
+function describeEvent(
+  event: CloudEvent<unknown>,
+  creation: SpanContext | undefined,
+  hopHeader: string | undefined,
+): void {
+  const span = trace.getActiveSpan();
+  if (span === undefined || !span.isRecording()) return;
+  span.setAttributes(cloudEventAttributes(event));
+  const sameAsHop =
+    typeof hopHeader === 'string' && creation !== undefined && hopHeader.includes(creation.spanId);
+  // With no hop header the creation context is the parent, already linked by the core.
+  if (creation !== undefined && hopHeader !== undefined && !sameAsHop) {
+    span.addLink({ context: creation });
   }
-  return scope;
 }

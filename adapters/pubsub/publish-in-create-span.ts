@@ -1,16 +1,11 @@
 import { context as contextApi, type Span } from '@opentelemetry/api';
-import type { MessagingTracer, SendScope } from '../../src/messaging-tracer.js';
+import type { ProducerTracer, SendScope } from '../../src/producer-tracer.js';
 import { reportOnce } from '../../src/report.js';
 import { ATTR_MESSAGING_MESSAGE_ID } from '../../src/semconv.js';
-import type {
-  PubSubMessage,
-  PubSubOutgoingMessage,
-  PubSubPublishCallback,
-  PubSubPublisher,
-} from './types.js';
+import type { PubSubOutgoingMessage, PubSubPublishCallback, PubSubPublisher } from './types.js';
 
 /** The tracer of one topic. */
-export type PubSubTracer = MessagingTracer<PubSubOutgoingMessage, PubSubMessage>;
+export type PubSubTracer = ProducerTracer<PubSubOutgoingMessage>;
 
 /**
  * Publishes one message through the real publisher inside its own `create` span (PRODUCER):

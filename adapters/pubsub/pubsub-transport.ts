@@ -32,7 +32,7 @@ export const GOOGCLIENT_TRACESTATE = 'googclient_tracestate';
 const OPERATION_NAMES = Object.freeze({ process: 'subscribe' });
 
 /**
- * The Pub/Sub description for {@link MessagingTracer}: message attributes as the carrier,
+ * The Pub/Sub description for the core's tracers: message attributes as the carrier,
  * Pub/Sub's attribute limits, `gcp.pubsub.*` attributes, and settlement by `ack`/`nack`.
  * One instance per wrapped topic or decorated handler, which fixes the destination names.
  */
@@ -41,7 +41,6 @@ export class PubSubTransport implements MessagingTransport<PubSubOutgoingMessage
   readonly limits = PUBSUB_LIMITS;
   /** The messaging semantic conventions call Pub/Sub's process operation `subscribe`. */
   readonly operationNames = OPERATION_NAMES;
-  readonly settles = true;
 
   /**
    * @param topicId - the topic's id, for `create` spans and, when known, `process` spans

@@ -1,12 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ProcessScope } from '../../src/process-scope.js';
-import { reportOnce } from '../../src/report.js';
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_GCP_PUBSUB_MESSAGE_ACK_DEADLINE,
-  ATTR_MESSAGING_OPERATION_NAME,
-  ATTR_MESSAGING_OPERATION_TYPE,
-} from '../../src/semconv.js';
+import { ATTR_ERROR_TYPE, ATTR_GCP_PUBSUB_MESSAGE_ACK_DEADLINE } from '../../src/semconv.js';
 import { errorType } from '../../src/errors.js';
 import type { PubSubMessage } from './types.js';
 
@@ -18,6 +12,14 @@ import type { PubSubMessage } from './types.js';
 export const ATTR_PUBSUB_ACK_RESPONSE = 'tracehop.pubsub.ack_response';
 
 type Settle = 'ack' | 'nack';
+
+/** Read through a view: whether the handler acked or nacked it. */
+const SETTLED = Symbol('tracehop.pubsub.settled');
+
+/** Whether the handler already acked or nacked this view of a message. */
+export function isSettledView(view: PubSubMessage): boolean {
+  return (view as unknown as Record<symbol, unknown>)[SETTLED] === true;
+}
 
 /**
  * The proxy handler that gives a handler its message: every property is the message's own,
@@ -48,6 +50,8 @@ export class SettleRecorder<M extends PubSubMessage> implements ProxyHandler<M> 
 
   get(target: M, key: string | symbol): unknown {
     switch (key) {
+      case SETTLED:
+        return this.settled;
       case 'ack':
         return (this.ackFn ??= () => this.settle('ack'));
       case 'nack':
@@ -67,16 +71,6 @@ export class SettleRecorder<M extends PubSubMessage> implements ProxyHandler<M> 
     }
     const value: unknown = Reflect.get(target, key);
     return value;
-  }
-
-  /** Acks (`success`) or nacks the message unless the handler settled it already. */
-  autoSettle(success: boolean): void {
-    if (this.settled) return;
-    try {
-      this.settle(success ? 'ack' : 'nack');
-    } catch (error) {
-      reportOnce('pubsub:auto-settle', `auto-settle failed: ${String(error)}`);
-    }
   }
 
   private settle(operation: Settle): void {
@@ -139,11 +133,9 @@ export class SettleRecorder<M extends PubSubMessage> implements ProxyHandler<M> 
    * and the span keeps waiting for the settle.
    */
   private recordModAck(deadline: number, extra?: Attributes): void {
-    if (this.settled || this.scope.isEnded) return;
-    this.scope.span.addEvent('modack', {
+    if (this.settled) return;
+    this.scope.addSettleEvent('modack', {
       ...extra,
-      [ATTR_MESSAGING_OPERATION_TYPE]: 'settle',
-      [ATTR_MESSAGING_OPERATION_NAME]: 'modack',
       [ATTR_GCP_PUBSUB_MESSAGE_ACK_DEADLINE]: deadline,
     });
   }

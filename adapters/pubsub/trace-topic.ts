@@ -1,4 +1,4 @@
-import { MessagingTracer } from '../../src/messaging-tracer.js';
+import { ProducerTracer } from '../../src/producer-tracer.js';
 import { warnAboutOtherTracing } from './warn-about-other-tracing.js';
 import { publishInCreateSpan, type PubSubTracer } from './publish-in-create-span.js';
 import { resourceId } from './resource-id.js';
@@ -40,7 +40,7 @@ export function traceTopic<T extends PubSubTopic>(topic: T, options: TraceTopicO
     (topic.publisher as { publishMessage?: unknown } | undefined)?.publishMessage,
     (topic as { publishMessage?: unknown }).publishMessage,
   ]);
-  const tracer: PubSubTracer = new MessagingTracer(
+  const tracer: PubSubTracer = new ProducerTracer(
     new PubSubTransport(resourceId(topic.name), undefined),
     options,
   );

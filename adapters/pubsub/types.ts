@@ -1,4 +1,4 @@
-import type { ConsumerOptions, TracingOptions } from '../../src/options.js';
+import type { ConsumerOptions, HandlerErrorOptions, TracingOptions } from '../../src/options.js';
 
 /**
  * The fields of a message to publish that tracehop reads: what `Topic#publishMessage`
@@ -68,7 +68,7 @@ export type PubSubSubscriptionRef =
 export type TraceTopicOptions = TracingOptions;
 
 /** Options of {@link tracePubSubHandler}. */
-export interface PubSubHandlerOptions extends ConsumerOptions {
+export interface PubSubHandlerOptions extends ConsumerOptions, HandlerErrorOptions<PubSubMessage> {
   /**
    * The subscription the handler listens on: the `Subscription` object or its name.
    * Its id names the `process` span (`subscribe {subscription}`) and is recorded as
@@ -88,8 +88,12 @@ export interface PubSubHandlerOptions extends ConsumerOptions {
   /**
    * Settle the message for the handler: `ack()` when it returns or its promise resolves,
    * `nack()` when it throws or rejects — unless the handler already settled it. The error
-   * is still rethrown unchanged. Off by default because the client's own contract is that
-   * the handler settles; turn it on for handlers that only ever process and return.
+   * is recorded on the `process` span, then handed to `onError`: the nack is what it
+   * meant, so the decorated handler returns (or resolves to) `undefined` instead of
+   * throwing — the same as `autoSettle` on RabbitMQ. Off by default because the client's
+   * own contract is that the handler settles; turn it on for handlers that only ever
+   * process and return. Without it an async handler's rejection still never becomes an
+   * unhandled rejection (it goes to `onError`), and a sync throw is rethrown unchanged.
    * @defaultValue false
    */
   readonly autoSettle?: boolean;

@@ -6,7 +6,7 @@ import {
   ATTR_MESSAGING_MESSAGE_ID,
   MESSAGING_SYSTEM_NAME_VALUE_AWS_SQS,
 } from '../../src/semconv.js';
-import type { MessagingTransport } from '../../src/transport.js';
+import type { ConsumerTransport } from '../../src/transport.js';
 import { ATTR_SQS_APPROXIMATE_RECEIVE_COUNT } from './attributes.js';
 import { awsTraceHeaderToTraceparent } from './aws-trace-header.js';
 import { queueNameFromArn } from './queue-info.js';
@@ -19,11 +19,9 @@ import type { LambdaSqsMessageAttribute, LambdaSqsRecord } from './types.js';
  * Lambda function receives records, it never sends one through this transport), with
  * the same context sources, in the same order, as SDK messages.
  */
-export const lambdaSqsTransport: MessagingTransport<never, LambdaSqsRecord> = {
+export const lambdaSqsTransport: ConsumerTransport<LambdaSqsRecord> = {
   system: MESSAGING_SYSTEM_NAME_VALUE_AWS_SQS,
   readHeader: readLambdaSqsHeader,
-  withHeaders: (message) => message,
-  describeOutgoing: () => '',
   describeIncoming(record, attributes: Attributes) {
     // Optional chaining throughout: whatever a handler is given still gets a span.
     const name = queueNameFromArn(record?.eventSourceARN);

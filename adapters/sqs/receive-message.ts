@@ -15,7 +15,7 @@ import type {
 import { BAGGAGE, TRACEPARENT, TRACESTATE } from '../../src/propagation.js';
 import { reportOnce } from '../../src/report.js';
 import type { InitializeArgs, InitializeHandler, InitializeResult } from './internal-types.js';
-import { rememberQueueUrl } from './received-from.js';
+import { rememberQueueUrl } from './in-flight.js';
 import { recordRequestId } from './request-id.js';
 import { safely } from './safely.js';
 import type { SqsClientTracing } from './sqs-client-tracing.js';
@@ -51,7 +51,7 @@ export async function tracedReceiveMessage(
     const attributes: Attributes = {};
     const destination = describeQueue(input.QueueUrl, attributes, true);
     const parent = contextApi.active();
-    span = tracing.tracer.startReceive(destination, attributes, parent);
+    span = tracing.receiver.startReceive(destination, attributes, parent);
     spanContext = trace.setSpan(parent, span);
     if (tracing.requestTraceAttributes) {
       const asked = withTraceAttributeNames(input);
@@ -66,7 +66,7 @@ export async function tracedReceiveMessage(
     result = await contextApi.with(spanContext, next, undefined, tracedArgs);
   } catch (error) {
     recordRequestId(span, error);
-    tracing.tracer.endReceive(span, NO_MESSAGES, error);
+    tracing.receiver.endReceive(span, NO_MESSAGES, error);
     throw error;
   }
   let messages = NO_MESSAGES;
@@ -76,7 +76,7 @@ export async function tracedReceiveMessage(
     if (typeof input.QueueUrl === 'string') rememberQueueUrl(messages, input.QueueUrl);
     recordRequestId(span, output);
   });
-  tracing.tracer.endReceive(span, messages);
+  tracing.receiver.endReceive(span, messages);
   return result;
 }
 

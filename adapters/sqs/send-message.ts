@@ -1,6 +1,6 @@
 import { context as contextApi } from '@opentelemetry/api';
 import type { SendMessageResult } from '@aws-sdk/client-sqs';
-import type { SendScope } from '../../src/messaging-tracer.js';
+import type { SendScope } from '../../src/producer-tracer.js';
 import { reportOnce } from '../../src/report.js';
 import { ATTR_MESSAGING_MESSAGE_ID } from '../../src/semconv.js';
 import type { InitializeArgs, InitializeHandler, InitializeResult } from './internal-types.js';

@@ -4,17 +4,46 @@ import type {
   ChangeMessageVisibilityBatchRequestEntry,
   ChangeMessageVisibilityRequest,
 } from '@aws-sdk/client-sqs';
-import { ATTR_AWS_REQUEST_ID } from '../../src/semconv.js';
+import { ProcessScope } from '../../src/process-scope.js';
+import { errorType } from '../../src/errors.js';
+import { ATTR_AWS_REQUEST_ID, ATTR_ERROR_TYPE } from '../../src/semconv.js';
 import { ATTR_SQS_VISIBILITY_TIMEOUT } from './attributes.js';
-import {
-  anyInFlight,
-  inFlight,
-  type InFlightMessage,
-  type SqsSettleOperation,
-} from './in-flight.js';
+import type { SettleTarget } from '../../src/settle-index.js';
+import { byReceiptHandle } from './in-flight.js';
 import type { InitializeArgs, InitializeHandler, InitializeResult } from './internal-types.js';
 import { requestIdOf } from './request-id.js';
 import { safely } from './safely.js';
+
+/** The SQS calls recorded as settling a message, named as the span events are. */
+export type SqsSettleOperation = 'delete' | 'change_visibility';
+
+/**
+ * The message being handled (or recently timed out) with this receipt handle. A visibility
+ * change while its handler still runs extends the lease: it is recorded as an event there
+ * and does not settle the message.
+ */
+function inFlight(receiptHandle: unknown): SettleTarget | undefined {
+  return typeof receiptHandle === 'string' ? byReceiptHandle.find(receiptHandle) : undefined;
+}
+
+/** Records a settle call's outcome on the message's span. */
+function recordSettle(
+  target: SettleTarget,
+  operation: SqsSettleOperation,
+  error: unknown,
+  attributes: Attributes | undefined,
+): void {
+  if (
+    operation === 'change_visibility' &&
+    target instanceof ProcessScope &&
+    target.handlerRunning
+  ) {
+    const failure = error === undefined ? undefined : { [ATTR_ERROR_TYPE]: errorType(error) };
+    target.addSettleEvent(operation, { ...attributes, ...failure });
+    return;
+  }
+  target.settle(operation, error, attributes);
+}
 
 /**
  * `DeleteMessage` and `ChangeMessageVisibility` of a message a handler decorator is
@@ -28,7 +57,7 @@ export function tracedSettle(
   args: InitializeArgs,
   operation: SqsSettleOperation,
 ): Promise<InitializeResult> {
-  if (!anyInFlight()) return next(args);
+  if (byReceiptHandle.isEmpty) return next(args);
   const input = args.input as ChangeMessageVisibilityRequest;
   const message = inFlight(input.ReceiptHandle);
   if (message === undefined) return next(args);
@@ -38,21 +67,25 @@ export function tracedSettle(
 async function settleAfterCall(
   next: InitializeHandler,
   args: InitializeArgs,
-  message: InFlightMessage,
+  message: SettleTarget,
   operation: SqsSettleOperation,
   visibilityTimeout: unknown,
 ): Promise<InitializeResult> {
   let result: InitializeResult;
   try {
-    result = await contextApi.with(message.scope.context, next, undefined, args);
+    // The call runs in the `process` span's context while that span is open.
+    result =
+      message instanceof ProcessScope && !message.isEnded
+        ? await contextApi.with(message.context, next, undefined, args)
+        : await next(args);
   } catch (error) {
     safely(operation, () =>
-      message.settle(operation, error, settleAttributes(error, visibilityTimeout)),
+      recordSettle(message, operation, error, settleAttributes(error, visibilityTimeout)),
     );
     throw error;
   }
   safely(operation, () =>
-    message.settle(operation, undefined, settleAttributes(result.output, visibilityTimeout)),
+    recordSettle(message, operation, undefined, settleAttributes(result.output, visibilityTimeout)),
   );
   return result;
 }
@@ -60,7 +93,7 @@ async function settleAfterCall(
 /** One batch entry that belongs to a message being processed. */
 interface SettledEntry {
   readonly id: unknown;
-  readonly message: InFlightMessage;
+  readonly message: SettleTarget;
   readonly visibilityTimeout: unknown;
 }
 
@@ -74,7 +107,7 @@ export function tracedSettleBatch(
   args: InitializeArgs,
   operation: SqsSettleOperation,
 ): Promise<InitializeResult> {
-  if (!anyInFlight()) return next(args);
+  if (byReceiptHandle.isEmpty) return next(args);
   const entries = (args.input as { Entries?: unknown }).Entries;
   if (!Array.isArray(entries)) return next(args);
   let found: SettledEntry[] | undefined;
@@ -100,7 +133,7 @@ async function settleBatchAfterCall(
     safely(operation, () => {
       const shared = settleAttributes(error, undefined);
       for (const entry of found) {
-        entry.message.settle(operation, error, entryAttributes(shared, error, entry));
+        recordSettle(entry.message, operation, error, entryAttributes(shared, error, entry));
       }
     });
     throw error;
@@ -115,7 +148,8 @@ async function settleBatchAfterCall(
         failed === undefined || failed.length === 0
           ? undefined
           : failed.find((candidate) => candidate.Id === entry.id);
-      entry.message.settle(
+      recordSettle(
+        entry.message,
         operation,
         failure === undefined ? undefined : entryError(failure),
         entryAttributes(shared, output, entry),

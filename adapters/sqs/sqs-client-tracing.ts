@@ -1,5 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { MessagingTracer } from '../../src/messaging-tracer.js';
+import { ConsumerTracer } from '../../src/consumer-tracer.js';
+import { ProducerTracer } from '../../src/producer-tracer.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-size.js';
 import type { SqsOutgoingMessage } from './outgoing-message.js';
 import { SqsTransport } from './sqs-transport.js';
@@ -8,7 +9,10 @@ import type { SqsClientOptions } from './types.js';
 /** What one instrumented client's middleware works with: its tracer, transport and options. */
 export class SqsClientTracing {
   readonly transport: SqsTransport;
-  readonly tracer: MessagingTracer<SqsOutgoingMessage, Message>;
+  /** `send` and `create` spans. */
+  readonly tracer: ProducerTracer<SqsOutgoingMessage>;
+  /** `receive` spans. */
+  readonly receiver: ConsumerTracer<Message>;
   readonly createSpans: boolean;
   readonly requestTraceAttributes: boolean;
   readonly maxMessageBytes: number;
@@ -16,10 +20,9 @@ export class SqsClientTracing {
   constructor(options: SqsClientOptions) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.transport = new SqsTransport(this.maxMessageBytes);
-    this.tracer = new MessagingTracer(this.transport, {
-      tracerProvider: options.tracerProvider,
-      spanName: options.spanName,
-    });
+    const tracing = { tracerProvider: options.tracerProvider, spanName: options.spanName };
+    this.tracer = new ProducerTracer(this.transport, tracing);
+    this.receiver = new ConsumerTracer(this.transport, tracing);
     this.createSpans = options.createSpans ?? true;
     this.requestTraceAttributes = options.requestTraceAttributes ?? true;
   }

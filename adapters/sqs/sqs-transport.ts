@@ -23,7 +23,7 @@ import {
 import { messageBytes } from './message-size.js';
 import type { SqsOutgoingMessage } from './outgoing-message.js';
 import { queueInfo } from './queue-info.js';
-import { receivedFrom } from './received-from.js';
+import { receivedFrom } from './in-flight.js';
 import { snsAttributeValue, snsEnvelopeOf } from './sns-envelope.js';
 
 /** SQS allows at most 10 message attributes on one message. */
@@ -42,8 +42,6 @@ const INJECTED_TYPE_BYTES = 3 * 'String'.length;
 export class SqsTransport implements MessagingTransport<SqsOutgoingMessage, Message> {
   readonly system = MESSAGING_SYSTEM_NAME_VALUE_AWS_SQS;
   readonly limits: CarrierLimits;
-  /** Deletes are recorded by the decorators themselves (see `InFlightMessage`). */
-  readonly settles = false;
 
   /**
    * Bytes that the rest of a `SendMessageBatch` takes, while its entries are fitted one

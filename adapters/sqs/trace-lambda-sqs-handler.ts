@@ -1,12 +1,11 @@
-import { context as contextApi, trace } from '@opentelemetry/api';
-import { isPromiseLike } from '../../src/errors.js';
+import { trace } from '@opentelemetry/api';
+import type { ConsumerLifecycle } from '../../src/consumer-lifecycle.js';
+import { ConsumerTracer } from '../../src/consumer-tracer.js';
 import { flushProvider } from '../../src/flush.js';
-import { MessagingTracer } from '../../src/messaging-tracer.js';
-import type { ProcessScope } from '../../src/process-scope.js';
-import { reportOnce } from '../../src/report.js';
 import { lambdaSqsTransport } from './lambda-transport.js';
 import { isFifoQueue } from './queue-info.js';
 import { runBatch } from './run-batch.js';
+import { lambdaLifecycle } from './sqs-lifecycle.js';
 import type {
   LambdaContextLike,
   LambdaSqsBatchResponse,
@@ -44,42 +43,14 @@ export function traceLambdaSqsHandler<
   handler: (record: TRecord, context: TContext) => unknown,
   options: LambdaSqsHandlerOptions = {},
 ): (event: { Records: TRecord[] }, context: TContext) => Promise<LambdaSqsBatchResponse> {
-  const tracer = new MessagingTracer(lambdaSqsTransport, options);
+  const tracer = new ConsumerTracer<TRecord>(lambdaSqsTransport, options);
+  const lifecycle = lambdaLifecycle as ConsumerLifecycle<TRecord>;
   const reportFailures = options.reportBatchItemFailures ?? true;
   const parallel = options.parallel ?? false;
   const flushTimeoutMs = options.flushTimeoutMs ?? 5000;
 
-  const runRecord = (record: TRecord, context: TContext): unknown => {
-    let scope: ProcessScope;
-    try {
-      // Lambda settles records itself: nothing ever looks the scope up.
-      scope = tracer.startProcess(record, false, false);
-    } catch (error) {
-      reportOnce(
-        'sqs:lambda-process',
-        `processed a Lambda record without a span: ${String(error)}`,
-      );
-      return handler(record, context);
-    }
-    let result: unknown;
-    try {
-      result = contextApi.with(scope.context, handler, undefined, record, context);
-    } catch (error) {
-      scope.handlerFinished(error);
-      throw error;
-    }
-    if (!isPromiseLike(result)) {
-      scope.handlerFinished();
-      return result;
-    }
-    return result.then(
-      () => scope.handlerFinished(),
-      (error: unknown) => {
-        scope.handlerFinished(error);
-        throw error;
-      },
-    );
-  };
+  const runRecord = (record: TRecord, context: TContext): unknown =>
+    tracer.process(record, lifecycle, handler, undefined, context);
 
   return async (event, context) => {
     try {

@@ -1,10 +1,10 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { MessagingTracer } from '../../src/messaging-tracer.js';
+import { ConsumerTracer } from '../../src/consumer-tracer.js';
+import { receivedFrom } from './in-flight.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-size.js';
-import { processSqsMessage, settleRule } from './process-message.js';
 import { isFifoQueue } from './queue-info.js';
-import { receivedFrom } from './received-from.js';
 import { runBatch } from './run-batch.js';
+import { SqsLifecycle } from './sqs-lifecycle.js';
 import { SqsTransport } from './sqs-transport.js';
 import type { SqsBatchHandlerOptions } from './types.js';
 
@@ -27,13 +27,14 @@ export function traceSqsBatchHandler(
   handler: (message: Message) => unknown,
   options: SqsBatchHandlerOptions = {},
 ): (messages: Message[]) => Promise<Message[]> {
-  const tracer = new MessagingTracer(
+  const tracer = new ConsumerTracer<Message>(
     new SqsTransport(DEFAULT_MAX_MESSAGE_BYTES, options.queueUrl),
     options,
   );
-  const rule = settleRule(options.awaitSettle, true);
+  const lifecycle = new SqsLifecycle(options.awaitSettle, true);
   const parallel = options.parallel ?? false;
-  const run = (message: Message) => processSqsMessage(tracer, message, handler, rule);
+  const run = (message: Message) =>
+    tracer.process(message, lifecycle, handler, undefined, undefined);
   return async (messages) => {
     const list: readonly Message[] = Array.isArray(messages) ? messages : [];
     const outcome = await runBatch(list, run, parallel, isFifoBatch(list, options.queueUrl));

@@ -1,7 +1,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { MessagingTracer } from '../../src/messaging-tracer.js';
+import { ConsumerTracer } from '../../src/consumer-tracer.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-size.js';
-import { processSqsMessage, settleRule } from './process-message.js';
+import { SqsLifecycle } from './sqs-lifecycle.js';
 import { SqsTransport } from './sqs-transport.js';
 import type { SqsHandlerOptions } from './types.js';
 
@@ -36,10 +36,10 @@ export function traceSqsHandler<R>(
   handler: (message: Message) => R,
   options: SqsHandlerOptions = {},
 ): (message: Message) => R {
-  const tracer = new MessagingTracer(
+  const tracer = new ConsumerTracer<Message>(
     new SqsTransport(DEFAULT_MAX_MESSAGE_BYTES, options.queueUrl),
     options,
   );
-  const rule = settleRule(options.awaitSettle, false);
-  return (message) => processSqsMessage(tracer, message, handler, rule);
+  const lifecycle = new SqsLifecycle(options.awaitSettle, false);
+  return (message) => tracer.process(message, lifecycle, handler, undefined, undefined);
 }

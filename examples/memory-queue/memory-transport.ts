@@ -4,7 +4,9 @@ import type { MemoryMessage, OutgoingMemoryMessage } from './memory-queue.js';
 
 /**
  * The whole description of a broker for tracehop: this in-memory queue's. A Kafka,
- * NATS or BullMQ description has the same members.
+ * NATS or BullMQ description has the same members; a consumer-only one (a Lambda event
+ * source) is a `ConsumerTransport` with just `readHeader` and `describeIncoming`. How
+ * messages are settled is said by the consumer decorator (traced-memory-queue.ts).
  */
 export const memoryTransport: MessagingTransport<OutgoingMemoryMessage, MemoryMessage> = {
   system: 'memory',
@@ -24,6 +26,4 @@ export const memoryTransport: MessagingTransport<OutgoingMemoryMessage, MemoryMe
     attributes[ATTR_MESSAGING_MESSAGE_ID] = message.id;
     return message.queue;
   },
-  // 4. settlement: handlers call ack/nack, and the process span waits for it
-  settles: true,
 };

@@ -6,6 +6,11 @@ export interface DiagWarnings {
   /** The warnings since the last {@link start}, in order. The same array throughout. */
   readonly messages: string[];
   /**
+   * The errors logged through `diag.error` since the last {@link start} (a failed handler
+   * whose decorator has no `onError`), in order. The same array throughout.
+   */
+  readonly errors: string[];
+  /**
    * Forgets earlier warnings, and what tracehop already reported (it reports each kind of
    * problem once per process), then collects warnings. Call it before each test.
    */
@@ -17,9 +22,10 @@ export interface DiagWarnings {
 /** Collects `diag` warnings; see {@link DiagWarnings}. */
 export function captureDiagWarnings(): DiagWarnings {
   const messages: string[] = [];
+  const errors: string[] = [];
   const ignore = () => undefined;
   const logger: DiagLogger = {
-    error: ignore,
+    error: (message: string) => void errors.push(message),
     warn: (message: string) => void messages.push(message),
     info: ignore,
     debug: ignore,
@@ -27,8 +33,10 @@ export function captureDiagWarnings(): DiagWarnings {
   };
   return {
     messages,
+    errors,
     start() {
       messages.length = 0;
+      errors.length = 0;
       resetReports();
       diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
     },

@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MessagingTracer } from '../../src/messaging-tracer.js';
+import { ProducerTracer } from '../../src/producer-tracer.js';
 import { addPreviousNames, wantsPreviousNames } from '../../src/stability.js';
 import { setupTestTracing } from '../../src/testing/index.js';
 import type { MessagingTransport } from '../../src/transport.js';
@@ -21,12 +21,12 @@ const transport: MessagingTransport<{ q: string }, { q: string }> = {
 
 describe('span names and attribute names', () => {
   it('names spans {operation} {destination} by default', () => {
-    new MessagingTracer(transport).traceSend({ q: 'orders' }, () => undefined);
+    new ProducerTracer(transport).traceSend({ q: 'orders' }, () => undefined);
     expect(tracing.spans().at(-1)?.name).toBe('send orders');
   });
 
   it('takes an organisation-specific span name formatter', () => {
-    const tracer = new MessagingTracer(transport, { spanName: (op, dest) => `${dest} ${op}` });
+    const tracer = new ProducerTracer(transport, { spanName: (op, dest) => `${dest} ${op}` });
     tracer.traceSend({ q: 'orders' }, () => undefined);
     expect(tracing.spans().at(-1)?.name).toBe('orders send');
   });

@@ -223,7 +223,7 @@ describe('CloudEvents over Pub/Sub', () => {
     }
   });
 
-  it('a message that is not a CloudEvent fails the handler call, recorded on the span, and is nacked with autoSettle', async () => {
+  it('a message that is not a CloudEvent fails the handler call, recorded on the span, nacked with autoSettle, and handed to onError', async () => {
     const f = await createFixture();
     try {
       const failed = deferred<unknown>();
@@ -232,15 +232,9 @@ describe('CloudEvents over Pub/Sub', () => {
         () => {
           calls++;
         },
-        { subscription: f.subscription, autoSettle: true },
+        { subscription: f.subscription, autoSettle: true, onError: (e) => failed.resolve(e) },
       );
-      f.subscription.on('message', (message: Message) => {
-        try {
-          handler(message);
-        } catch (error) {
-          failed.resolve(error);
-        }
-      });
+      f.subscription.on('message', handler);
       await f.topic.publishMessage({ data: Buffer.from('plain text'), attributes: { a: 'b' } });
       const error = await failed.promise;
       expect(error).toBeInstanceOf(ValidationError);

@@ -205,21 +205,21 @@ describe('publish and process on the emulator', () => {
           if (attempts === 1) throw failure;
           expect(message.deliveryAttempt).toBeGreaterThanOrEqual(0);
         },
-        { subscription: f.subscription, autoSettle: true },
+        {
+          subscription: f.subscription,
+          autoSettle: true,
+          onError: (error) => rejections.push(error),
+        },
       );
       const rejections: unknown[] = [];
-      const both = collect(f.subscription, 2, (message: Message) =>
-        handler(message).catch((error: unknown) => {
-          rejections.push(error);
-        }),
-      );
+      const both = collect(f.subscription, 2, handler);
       await topic.publishMessage({ data: Buffer.from('retry me') });
       await both;
       const spans = await tracing.waitForSpans(
         (s) => named(s, `subscribe ${f.subscriptionId}`).length === 2,
       );
 
-      // The error reaches the caller unchanged.
+      // The nack handled the error: it reaches onError unchanged, never the emitter.
       expect(rejections).toEqual([failure]);
       const create = only(spans, `create ${f.topicId}`);
       const [first, second] = named(spans, `subscribe ${f.subscriptionId}`) as [

@@ -116,6 +116,5 @@ describe('the RabbitMQ transport description', () => {
     expect(transport.readHeader(withHeaders, 'traceparent')).toBe(bytes);
     expect(transport.readHeader(without, 'traceparent')).toBeUndefined();
     expect(transport.system).toBe('rabbitmq');
-    expect(transport.settles).toBe(true);
   });
 });

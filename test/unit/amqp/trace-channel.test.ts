@@ -166,13 +166,32 @@ describe('consuming through a traced channel', () => {
     expect(process?.events.map((e) => e.name)).toEqual(['ack', 'exception']);
   });
 
-  it('passes a handler’s rejection through unchanged', async () => {
+  it('hands a handler’s rejection to onError instead of leaving amqplib an unhandled rejection', async () => {
     const fake = new FakeChannel();
-    const channel = traceChannel(asChannel(fake));
+    const seen: unknown[] = [];
+    const channel = traceChannel(asChannel(fake), { onError: (error) => seen.push(error) });
     const failure = new Error('later');
     await channel.consume('orders', () => Promise.reject(failure), { noAck: true });
     const { result } = fake.deliver();
-    await expect(result).rejects.toBe(failure);
+    await expect(result).resolves.toBeUndefined();
+    expect(seen).toEqual([failure]);
+    expect(tracing.spans()[0]?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('rethrows a synchronous throw unchanged, as amqplib would see it untraced', async () => {
+    const fake = new FakeChannel();
+    const seen: unknown[] = [];
+    const channel = traceChannel(asChannel(fake), { onError: (error) => seen.push(error) });
+    const failure = new Error('now');
+    await channel.consume(
+      'orders',
+      () => {
+        throw failure;
+      },
+      { noAck: true },
+    );
+    expect(() => fake.deliver()).toThrow(failure);
+    expect(seen).toEqual([]);
     expect(tracing.spans()[0]?.status.code).toBe(SpanStatusCode.ERROR);
   });
 

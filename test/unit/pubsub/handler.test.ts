@@ -235,17 +235,19 @@ describe('tracePubSubHandler', () => {
       expect(onlySpan().events.map((e) => e.name)).toEqual(['ack']);
     });
 
-    it('nacks when the handler throws, and rethrows the same error', () => {
+    it('nacks when the handler throws, and hands the error to onError: the nack handled it', () => {
       const message = new FakeMessage('m1');
       const failure = new RangeError('bad order');
-      expect(() =>
+      const seen: unknown[] = [];
+      expect(
         tracePubSubHandler(
           () => {
             throw failure;
           },
-          { subscription, autoSettle: true },
+          { subscription, autoSettle: true, onError: (error) => seen.push(error) },
         )(message),
-      ).toThrow(failure);
+      ).toBeUndefined();
+      expect(seen).toEqual([failure]);
       expect(message.calls).toEqual(['nack']);
       const span = onlySpan();
       expect(span.status.code).toBe(SpanStatusCode.ERROR);
@@ -253,18 +255,20 @@ describe('tracePubSubHandler', () => {
       expect(span.events.map((e) => e.name)).toEqual(['exception', 'nack']);
     });
 
-    it('nacks when the handler rejects', async () => {
+    it('nacks when the handler rejects, and resolves: the error goes to onError', async () => {
       const message = new FakeMessage('m1');
       const failure = new Error('later');
+      const seen: unknown[] = [];
       await expect(
         tracePubSubHandler(
           async () => {
             await Promise.resolve();
             throw failure;
           },
-          { subscription, autoSettle: true },
+          { subscription, autoSettle: true, onError: (error) => seen.push(error) },
         )(message),
-      ).rejects.toBe(failure);
+      ).resolves.toBeUndefined();
+      expect(seen).toEqual([failure]);
       expect(message.calls).toEqual(['nack']);
     });
 

@@ -8,7 +8,7 @@ import {
   tracePubSubHandler,
   traceTopic,
 } from '../../../adapters/pubsub/index.js';
-import { MessagingTracer } from '../../../src/messaging-tracer.js';
+import { ProducerTracer } from '../../../src/producer-tracer.js';
 import { setupTestTracing } from '../../../src/testing/index.js';
 import { FakeMessage } from './fakes.js';
 
@@ -47,7 +47,7 @@ describe('PubSubTransport', () => {
   });
 
   it('injects under the limits in bytes: multi-byte baggage is trimmed, traceparent kept', () => {
-    const tracer = new MessagingTracer(transport);
+    const tracer = new ProducerTracer(transport);
     const spanContext = {
       traceId: '0af7651916cd43dd8448eb211c80319c',
       spanId: 'b7ad6b7169203331',
@@ -71,7 +71,7 @@ describe('PubSubTransport', () => {
   });
 
   it('with 99 attributes of the caller, no trace fields fit and the message goes as it is', () => {
-    const tracer = new MessagingTracer(transport);
+    const tracer = new ProducerTracer(transport);
     const attributes: Record<string, string> = {};
     for (let i = 0; i < 99; i++) attributes[`k${i}`] = 'v';
     const span = tracing.provider.getTracer('t').startSpan('x');

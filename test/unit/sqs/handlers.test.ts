@@ -9,9 +9,9 @@ import {
   traceSqsHandler,
   type LambdaSqsRecord,
 } from '../../../adapters/sqs/index.js';
-import { inFlight } from '../../../adapters/sqs/in-flight.js';
+import { byReceiptHandle, rememberQueueUrl } from '../../../adapters/sqs/in-flight.js';
 import { ATTR_PROCESS_TIMED_OUT } from '../../../src/process-scope.js';
-import { setupTestTracing } from '../../../src/testing/index.js';
+import { captureDiagWarnings, setupTestTracing } from '../../../src/testing/index.js';
 import { fakeSqs, QUEUE_URL } from './fake-sqs.js';
 
 const tracing = setupTestTracing();
@@ -69,12 +69,13 @@ describe('traceSqsHandler', () => {
   it("awaitSettle 'returned': a returned message keeps the span open until its delete, or the settle timeout", async () => {
     const handle = traceSqsHandler((m: Message) => m, { settleTimeoutMs: 40 });
     const received = message();
+    rememberQueueUrl([received], QUEUE_URL);
     handle(received);
     expect(tracing.openSpans()).toHaveLength(1);
-    expect(inFlight(received.ReceiptHandle)).toBeDefined();
+    expect(byReceiptHandle.findOpen(received.ReceiptHandle ?? '')).toBeDefined();
     const [process] = await tracing.waitForSpans((spans) => spans.length === 1);
     expect(process?.attributes[ATTR_PROCESS_TIMED_OUT]).toBe(true);
-    expect(inFlight(received.ReceiptHandle)).toBeUndefined();
+    expect(byReceiptHandle.findOpen(received.ReceiptHandle ?? '')).toBeUndefined();
     // not returning the message ends the span with the handler
     traceSqsHandler(() => undefined)(message());
     expect(tracing.openSpans()).toEqual([]);
@@ -84,6 +85,7 @@ describe('traceSqsHandler', () => {
     const { client } = fakeSqs();
     instrumentSqsClient(client);
     const received = message();
+    rememberQueueUrl([received], QUEUE_URL);
     const boom = new Error('down');
     const handle = traceSqsHandler(
       () => {
@@ -103,6 +105,27 @@ describe('traceSqsHandler', () => {
     const [process] = tracing.spans();
     expect(process?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'down' });
     expect(process?.events.map((e) => e.name)).toEqual(['exception', 'change_visibility']);
+  });
+
+  it('never waits for a delete it cannot see: a message not received through an instrumented client ends with its handler, said once', () => {
+    const warnings = captureDiagWarnings();
+    warnings.start();
+    try {
+      const handle = traceSqsHandler((m: Message) => m, { queueUrl: QUEUE_URL });
+      handle(message());
+      handle(message());
+      expect(tracing.openSpans()).toEqual([]);
+      expect(tracing.spans()).toHaveLength(2);
+      expect(tracing.spans().map((s) => s.attributes[ATTR_PROCESS_TIMED_OUT])).toEqual([
+        undefined,
+        undefined,
+      ]);
+      expect(warnings.messages.filter((w) => w.includes('its delete cannot be seen'))).toHaveLength(
+        1,
+      );
+    } finally {
+      warnings.stop();
+    }
   });
 
   it("awaitSettle 'never': the span ends with the handler even when it returns the message", () => {

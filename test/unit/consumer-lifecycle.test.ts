@@ -141,7 +141,7 @@ describe('a message crossing a queue stays in one trace', () => {
     const message = await new Promise<MemoryMessage>((resolve) => queue.consume('amb', resolve));
     const batch = trace.getTracer('t').startSpan('handle batch');
     context.with(trace.setSpan(context.active(), batch), () =>
-      traced.tracer.process(message, () => traced.ack(message)),
+      traced.handle(message, () => traced.ack(message)),
     );
     batch.end();
     const spans = await tracing.waitForSpans((s) => byName(s, 'process amb').length === 1);
@@ -168,10 +168,10 @@ describe('the process span ends at the right time', () => {
     );
     traced.send({ queue: 'later', body: '', headers: {} });
     await delivered;
-    expect(traced.tracer.openProcessSpans).toBe(1);
+    expect(traced.consumer.waitingForSettle).toBe(1);
     expect(byName(tracing.spans(), 'process later')).toHaveLength(0);
     traced.ack(held as MemoryMessage);
-    expect(traced.tracer.openProcessSpans).toBe(0);
+    expect(traced.consumer.waitingForSettle).toBe(0);
     expect(byName(tracing.spans(), 'process later')).toHaveLength(1);
   });
 
@@ -245,7 +245,7 @@ describe('the process span ends at the right time', () => {
     await delivered;
     const spans = await tracing.waitForSpans((s) => byName(s, 'process lost').length === 1);
     expect(one(spans, 'process lost').attributes[ATTR_PROCESS_TIMED_OUT]).toBe(true);
-    expect(traced.tracer.openProcessSpans).toBe(0);
+    expect(traced.consumer.waitingForSettle).toBe(0);
   });
 
   it('concurrent async handlers each keep their own context', async () => {

@@ -1,0 +1,90 @@
+import {
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type SpanKind,
+  type Tracer,
+} from '@opentelemetry/api';
+import { recordError } from './errors.js';
+import type { SpanNameFormatter, TracingOptions } from './options.js';
+import {
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM_NAME,
+  type MessagingOperationType,
+} from './semconv.js';
+import { addPreviousNames, wantsPreviousNames } from './stability.js';
+import type { TransportIdentity } from './transport.js';
+import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
+
+/** The semantic-convention span name: `{operation} {destination}`, or the operation alone. */
+export const defaultSpanName: SpanNameFormatter = (operation, destination) =>
+  destination === '' ? operation : `${operation} ${destination}`;
+
+/**
+ * What producer and consumer spans share: the tracer, the span name, and the system and
+ * operation attributes every messaging span carries.
+ */
+export class MessagingSpans {
+  /** How span names are formed (the `spanName` option). */
+  readonly spanName: SpanNameFormatter;
+  private readonly previousNames = wantsPreviousNames();
+  private readonly tracerSource: TracingOptions['tracerProvider'];
+  private cachedTracer: Tracer | undefined;
+
+  constructor(
+    private readonly identity: TransportIdentity,
+    options: TracingOptions,
+  ) {
+    this.spanName = options.spanName ?? defaultSpanName;
+    this.tracerSource = options.tracerProvider;
+  }
+
+  /** The tracer spans come from (the global provider's unless one was given). */
+  get tracer(): Tracer {
+    this.cachedTracer ??= (this.tracerSource ?? trace.getTracerProvider()).getTracer(
+      SCOPE_NAME,
+      SCOPE_VERSION,
+    );
+    return this.cachedTracer;
+  }
+
+  /** `messaging.operation.name` of an operation, in the broker's words. */
+  operationName(type: MessagingOperationType): string {
+    return (type === 'settle' ? undefined : this.identity.operationNames?.[type]) ?? type;
+  }
+
+  /**
+   * Starts a messaging span with the system and operation attributes added to
+   * `attributes` (which it takes ownership of), all set at start so samplers see them.
+   * `operation` overrides the operation name (`ack`, `nack`… for settle spans).
+   */
+  startSpan(
+    type: MessagingOperationType,
+    destination: string,
+    attributes: Attributes,
+    kind: SpanKind,
+    parent: Context,
+    links?: Link[],
+    root = false,
+    operation = this.operationName(type),
+  ): Span {
+    attributes[ATTR_MESSAGING_SYSTEM_NAME] = this.identity.system;
+    attributes[ATTR_MESSAGING_OPERATION_TYPE] = type;
+    attributes[ATTR_MESSAGING_OPERATION_NAME] = operation;
+    if (this.previousNames) addPreviousNames(attributes);
+    return this.tracer.startSpan(
+      this.spanName(operation, destination),
+      { kind, attributes, links, root },
+      parent,
+    );
+  }
+
+  /** Ends a `send`, `create` or `receive` span, recording `error` when the call failed. */
+  endSpan(span: Span, error?: unknown): void {
+    if (error !== undefined) recordError(span, error);
+    span.end();
+  }
+}
