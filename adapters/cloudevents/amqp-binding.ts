@@ -1,17 +1,20 @@
 import type { CloudEvent } from 'cloudevents';
+import { defineBinding } from './define-binding.js';
 import {
-  batchNotSupported,
   binaryData,
   CLOUDEVENTS_JSON_CONTENT_TYPE,
-  decodeBinary,
-  decodeStructured,
   eventAttributes,
-  modeOf,
   structuredBody,
   unprefixed,
+  type ReceivedParts,
 } from './event-codec.js';
-import { prepareEvent } from './prepare-event.js';
-import type { CloudEventLike, DecodeOptions, EncodeOptions } from './types.js';
+import type {
+  CloudEventBinding,
+  CloudEventLike,
+  ContentMode,
+  DecodeOptions,
+  EncodeOptions,
+} from './types.js';
 
 /**
  * The CloudEvents AMQP protocol binding, over RabbitMQ's AMQP 0-9-1 as amqplib speaks it:
@@ -23,7 +26,7 @@ import type { CloudEventLike, DecodeOptions, EncodeOptions } from './types.js';
 const PREFIX = 'cloudEvents:';
 const READ_PREFIXES = ['cloudevents:', 'cloudevents_'] as const;
 
-/** Options of {@link toAmqpMessage}. */
+/** Options of {@link toAmqpMessage} and of `amqpBinding`'s encoders. */
 export interface AmqpEncodeOptions extends EncodeOptions {
   /**
    * Further headers of your own, copied into the message (the event's attributes win on a
@@ -52,48 +55,71 @@ export interface AmqpReceivedMessage {
 }
 
 /**
- * The amqplib message that carries `event`, in binary mode by default, after adding the
- * Distributed Tracing extension when the event has none (see {@link withTraceContext}).
- * Publishing it through a traced channel adds this hop's own `traceparent` header.
+ * CloudEvents over RabbitMQ with amqplib: `binary` and `structured` give the content and
+ * properties for `channel.publish` (publish through a `traceChannel` channel, which adds this
+ * hop's own `traceparent` header beside the event's `cloudEvents:traceparent`); `toEvent`,
+ * `isEvent` and `traceHeader` read a `ConsumeMessage` or `GetMessage`. Header values of other
+ * AMQP types are read too: numbers and booleans as they are, bytes as UTF-8, timestamps in
+ * RFC 3339. See {@link CloudEventBinding}.
  */
-export function toAmqpMessage(
+export const amqpBinding: CloudEventBinding<
+  AmqpEventMessage,
+  AmqpReceivedMessage,
+  AmqpEncodeOptions
+> = defineBinding<AmqpEventMessage, AmqpReceivedMessage, AmqpEncodeOptions>({
+  encode: encodeAmqp,
+  read: readAmqp,
+});
+
+function encodeAmqp(
   event: CloudEventLike,
-  options: AmqpEncodeOptions = {},
+  mode: ContentMode,
+  options: Omit<AmqpEncodeOptions, 'mode'>,
 ): AmqpEventMessage {
-  const traced = prepareEvent(event, options.traceContext);
   const headers: Record<string, unknown> = { ...options.headers };
-  if (options.mode === 'structured') {
+  if (mode === 'structured') {
     return {
-      content: Buffer.from(structuredBody(traced), 'utf8'),
+      content: Buffer.from(structuredBody(event), 'utf8'),
       properties: { headers, contentType: CLOUDEVENTS_JSON_CONTENT_TYPE },
     };
   }
-  for (const [name, value] of eventAttributes(traced)) headers[PREFIX + name] = value;
-  const binary = binaryData(traced);
+  for (const [name, value] of eventAttributes(event)) headers[PREFIX + name] = value;
+  const binary = binaryData(event);
   const properties: AmqpEventMessage['properties'] = { headers };
   if (binary.contentType !== undefined) properties.contentType = binary.contentType;
   return { content: binary.body, properties };
 }
 
+function readAmqp(message: AmqpReceivedMessage): ReceivedParts {
+  return {
+    attributes: readHeaders(message),
+    contentType: message.properties.contentType ?? undefined,
+    body: message.content,
+  };
+}
+
 /**
- * The CloudEvent a received AMQP message carries, in either mode. Header values of other
- * AMQP types are read too: numbers and booleans as they are, bytes as UTF-8, timestamps in
- * RFC 3339. Throws the SDK's `ValidationError` when the message is not a CloudEvent.
+ * The amqplib message that carries `event`, in binary mode by default: `amqpBinding.binary`
+ * or `amqpBinding.structured` as `options.mode` says, after adding the Distributed Tracing
+ * extension when the event has none (see {@link withTraceContext}).
+ */
+export function toAmqpMessage(
+  event: CloudEventLike,
+  options: AmqpEncodeOptions = {},
+): AmqpEventMessage {
+  const encode = options.mode === 'structured' ? amqpBinding.structured : amqpBinding.binary;
+  return encode(event, options);
+}
+
+/**
+ * The CloudEvent a received AMQP message carries, in either mode: `amqpBinding.toEvent`.
+ * Throws the SDK's `ValidationError` when the message is not a CloudEvent.
  */
 export function fromAmqpMessage<T = unknown>(
   message: AmqpReceivedMessage,
   options: DecodeOptions = {},
 ): CloudEvent<T> {
-  const contentType = message.properties.contentType ?? undefined;
-  const strict = options.strict ?? false;
-  switch (modeOf(contentType)) {
-    case 'structured':
-      return decodeStructured<T>(contentType as string, message.content, strict);
-    case 'batch':
-      return batchNotSupported();
-    default:
-      return decodeBinary<T>(readHeaders(message), contentType, message.content, strict);
-  }
+  return amqpBinding.toEvent<T>(message, options);
 }
 
 function readHeaders(message: AmqpReceivedMessage): Record<string, unknown> {

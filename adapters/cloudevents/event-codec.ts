@@ -137,7 +137,7 @@ export function looksLikeEvent(attributes: Readonly<Record<string, unknown>>): b
  * decoded, anything else kept as bytes.
  */
 export function decodeBinary<T>(
-  attributes: Record<string, unknown>,
+  attributes: Readonly<Record<string, unknown>>,
   contentType: string | undefined,
   body: Uint8Array | string | undefined,
   strict: boolean,
@@ -156,6 +156,18 @@ export function decodeStructured<T>(
   body: Uint8Array | string | undefined,
   strict: boolean,
 ): CloudEvent<T> {
+  return new CloudEvent<T>(parseStructured(contentType, body), strict);
+}
+
+/**
+ * The JSON object a structured-mode body holds, not yet validated as an event. Throws the
+ * SDK's `ValidationError` for another format or JSON that is not an object, and
+ * `SyntaxError` for a body that is not JSON.
+ */
+export function parseStructured(
+  contentType: string,
+  body: Uint8Array | string | undefined,
+): Readonly<Record<string, unknown>> {
   if (!contentType.trimStart().toLowerCase().startsWith(CLOUDEVENTS_JSON_MEDIA_TYPE)) {
     throw new ValidationError(`unsupported CloudEvents format: ${contentType}`);
   }
@@ -164,7 +176,41 @@ export function decodeStructured<T>(
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ValidationError('a structured CloudEvent must be a JSON object');
   }
-  return new CloudEvent<T>(parsed, strict);
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * What a binding reads from a received message, whatever the broker: everything the codec
+ * needs to tell the mode, detect and decode the event.
+ */
+export interface ReceivedParts {
+  /**
+   * The binary-mode attributes, named without their prefix in lower case, values as the
+   * broker delivered them (strings, or numbers and booleans on AMQP).
+   */
+  readonly attributes: Readonly<Record<string, unknown>>;
+  /** The message's content type: `datacontenttype` in binary mode, the format in structured. */
+  readonly contentType: string | undefined;
+  /** The message body: the data in binary mode, the whole event in structured mode. */
+  readonly body: Uint8Array | string | undefined;
+}
+
+/** The event a received message carries, in either mode; see `CloudEventBinding.toEvent`. */
+export function decodeEvent<T>(parts: ReceivedParts, strict: boolean): CloudEvent<T> {
+  const { attributes, contentType, body } = parts;
+  switch (modeOf(contentType)) {
+    case 'structured':
+      return decodeStructured<T>(contentType as string, body, strict);
+    case 'batch':
+      return batchNotSupported();
+    default:
+      return decodeBinary<T>(attributes, contentType, body, strict);
+  }
+}
+
+/** Whether a received message carries an event; see `CloudEventBinding.isEvent`. */
+export function carriesEvent(parts: ReceivedParts): boolean {
+  return modeOf(parts.contentType) !== 'binary' || looksLikeEvent(parts.attributes);
 }
 
 /** Throws the error the bindings give for a batch: tracehop decodes single events only. */

@@ -3,6 +3,7 @@ export { cloudEventAttributes } from './cloud-event-attributes.js';
 export { recordCloudEvent } from './record-cloud-event.js';
 export { CLOUDEVENTS_JSON_CONTENT_TYPE } from './event-codec.js';
 export {
+  pubSubBinding,
   toPubSubMessage,
   fromPubSubMessage,
   isPubSubCloudEvent,
@@ -11,6 +12,7 @@ export {
   type PubSubReceivedMessage,
 } from './pubsub-binding.js';
 export {
+  amqpBinding,
   toAmqpMessage,
   fromAmqpMessage,
   type AmqpEncodeOptions,
@@ -18,6 +20,7 @@ export {
   type AmqpReceivedMessage,
 } from './amqp-binding.js';
 export {
+  sqsBinding,
   toSqsMessage,
   fromSqsMessage,
   type SqsEncodeOptions,
@@ -30,9 +33,11 @@ export {
   type PubSubCloudEventHandlerOptions,
 } from './pubsub-cloud-event-handler.js';
 export type {
+  CloudEventBinding,
   CloudEventLike,
   ContentMode,
   DecodeOptions,
   EncodeOptions,
+  TraceHeaderName,
   WithTraceContextOptions,
 } from './types.js';

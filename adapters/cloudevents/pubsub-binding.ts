@@ -1,18 +1,20 @@
 import type { CloudEvent } from 'cloudevents';
+import { defineBinding } from './define-binding.js';
 import {
-  batchNotSupported,
   binaryData,
   CLOUDEVENTS_JSON_CONTENT_TYPE,
-  decodeBinary,
-  decodeStructured,
   eventAttributes,
-  looksLikeEvent,
-  modeOf,
   structuredBody,
   unprefixed,
+  type ReceivedParts,
 } from './event-codec.js';
-import { prepareEvent } from './prepare-event.js';
-import type { CloudEventLike, DecodeOptions, EncodeOptions } from './types.js';
+import type {
+  CloudEventBinding,
+  CloudEventLike,
+  ContentMode,
+  DecodeOptions,
+  EncodeOptions,
+} from './types.js';
 
 /**
  * The Pub/Sub protocol binding for CloudEvents (the CloudEvents project's draft, as Google's
@@ -24,7 +26,7 @@ import type { CloudEventLike, DecodeOptions, EncodeOptions } from './types.js';
 const PREFIX = 'ce-';
 const CONTENT_TYPE = 'content-type';
 
-/** Options of {@link toPubSubMessage}. */
+/** Options of {@link toPubSubMessage} and of `pubSubBinding`'s encoders. */
 export interface PubSubEncodeOptions extends EncodeOptions {
   /** The message's ordering key. @defaultValue none */
   readonly orderingKey?: string;
@@ -50,27 +52,36 @@ export interface PubSubReceivedMessage {
 }
 
 /**
- * The message that carries `event` over Pub/Sub, in binary mode by default. The event first
- * gets the Distributed Tracing extension with its creation context when it has none (see
- * {@link withTraceContext}); publish the message through a `traceTopic` topic, which adds
- * this hop's own `traceparent` attribute.
+ * CloudEvents over Pub/Sub: `binary` and `structured` give a message for
+ * `topic.publishMessage` (publish it through a `traceTopic` topic, which adds this hop's own
+ * `traceparent` attribute); `toEvent`, `isEvent` and `traceHeader` read a received
+ * `Message`. See {@link CloudEventBinding}.
  *
  * In binary mode each attribute is one Pub/Sub attribute, so each value must fit Pub/Sub's
  * 1024-byte limit; use structured mode for events with longer attributes.
  */
-export function toPubSubMessage(
+export const pubSubBinding: CloudEventBinding<
+  PubSubEventMessage,
+  PubSubReceivedMessage,
+  PubSubEncodeOptions
+> = defineBinding<PubSubEventMessage, PubSubReceivedMessage, PubSubEncodeOptions>({
+  encode: encodePubSub,
+  read: readPubSub,
+});
+
+function encodePubSub(
   event: CloudEventLike,
-  options: PubSubEncodeOptions = {},
+  mode: ContentMode,
+  options: Omit<PubSubEncodeOptions, 'mode'>,
 ): PubSubEventMessage {
-  const traced = prepareEvent(event, options.traceContext);
   const attributes: Record<string, string> = { ...options.attributes };
   let data: Buffer;
-  if (options.mode === 'structured') {
-    data = Buffer.from(structuredBody(traced), 'utf8');
+  if (mode === 'structured') {
+    data = Buffer.from(structuredBody(event), 'utf8');
     attributes[CONTENT_TYPE] = CLOUDEVENTS_JSON_CONTENT_TYPE;
   } else {
-    for (const [name, value] of eventAttributes(traced)) attributes[PREFIX + name] = value;
-    const binary = binaryData(traced);
+    for (const [name, value] of eventAttributes(event)) attributes[PREFIX + name] = value;
+    const binary = binaryData(event);
     data = binary.body;
     if (binary.contentType !== undefined) attributes[CONTENT_TYPE] = binary.contentType;
   }
@@ -79,12 +90,7 @@ export function toPubSubMessage(
   return message;
 }
 
-interface ReadAttributes {
-  readonly event: Record<string, unknown>;
-  readonly contentType: string | undefined;
-}
-
-function readAttributes(message: PubSubReceivedMessage): ReadAttributes {
+function readPubSub(message: PubSubReceivedMessage): ReceivedParts {
   const event: Record<string, unknown> = {};
   let contentType: string | undefined;
   const attributes = message.attributes ?? {};
@@ -95,33 +101,37 @@ function readAttributes(message: PubSubReceivedMessage): ReadAttributes {
       contentType = attributes[key];
     }
   }
-  return { event, contentType };
+  return { attributes: event, contentType, body: message.data };
 }
 
-/** True when the message carries a CloudEvent, in either mode. Does not decode it. */
+/**
+ * The message that carries `event` over Pub/Sub, in binary mode by default:
+ * `pubSubBinding.binary` or `pubSubBinding.structured` as `options.mode` says. The event
+ * first gets the Distributed Tracing extension with its creation context when it has none
+ * (see {@link withTraceContext}).
+ */
+export function toPubSubMessage(
+  event: CloudEventLike,
+  options: PubSubEncodeOptions = {},
+): PubSubEventMessage {
+  const encode = options.mode === 'structured' ? pubSubBinding.structured : pubSubBinding.binary;
+  return encode(event, options);
+}
+
+/** True when the message carries a CloudEvent, in either mode: `pubSubBinding.isEvent`. */
 export function isPubSubCloudEvent(message: PubSubReceivedMessage): boolean {
-  const { event, contentType } = readAttributes(message);
-  return modeOf(contentType) !== 'binary' || looksLikeEvent(event);
+  return pubSubBinding.isEvent(message);
 }
 
 /**
  * The CloudEvent a received Pub/Sub message carries, in either mode, with its Distributed
- * Tracing extension as it was sent. Throws the SDK's `ValidationError` when the message is
- * not a CloudEvent (or a batch, which is not supported), and `SyntaxError` for a structured
- * body that is not JSON.
+ * Tracing extension as it was sent: `pubSubBinding.toEvent`. Throws the SDK's
+ * `ValidationError` when the message is not a CloudEvent (or a batch, which is not
+ * supported), and `SyntaxError` for a structured body that is not JSON.
  */
 export function fromPubSubMessage<T = unknown>(
   message: PubSubReceivedMessage,
   options: DecodeOptions = {},
 ): CloudEvent<T> {
-  const { event, contentType } = readAttributes(message);
-  const strict = options.strict ?? false;
-  switch (modeOf(contentType)) {
-    case 'structured':
-      return decodeStructured<T>(contentType as string, message.data, strict);
-    case 'batch':
-      return batchNotSupported();
-    default:
-      return decodeBinary<T>(event, contentType, message.data, strict);
-  }
+  return pubSubBinding.toEvent<T>(message, options);
 }

@@ -1,18 +1,21 @@
 import type { CloudEvent } from 'cloudevents';
 import { reportOnce } from '../../src/report.js';
+import { defineBinding } from './define-binding.js';
 import {
-  batchNotSupported,
   binaryData,
   CLOUDEVENTS_JSON_CONTENT_TYPE,
-  decodeBinary,
-  decodeStructured,
   eventAttributes,
-  modeOf,
   structuredBody,
   unprefixed,
+  type ReceivedParts,
 } from './event-codec.js';
-import { prepareEvent } from './prepare-event.js';
-import type { CloudEventLike, DecodeOptions, EncodeOptions } from './types.js';
+import type {
+  CloudEventBinding,
+  CloudEventLike,
+  ContentMode,
+  DecodeOptions,
+  EncodeOptions,
+} from './types.js';
 
 /**
  * CloudEvents over SQS. There is no official SQS binding; tracehop uses the convention of
@@ -35,7 +38,7 @@ export interface SqsStringAttribute {
   StringValue: string;
 }
 
-/** Options of {@link toSqsMessage}. */
+/** Options of {@link toSqsMessage} and of `sqsBinding`'s encoders. */
 export interface SqsEncodeOptions extends EncodeOptions {
   /**
    * Further message attributes of your own (the event's attributes win on a clash); they
@@ -68,26 +71,77 @@ export interface SqsReceivedMessage {
 }
 
 /**
- * The SQS message that carries `event`, in structured mode by default, after adding the
- * Distributed Tracing extension when the event has none (see {@link withTraceContext}).
- * Sending it through an instrumented SQS client adds this hop's own trace attributes.
+ * CloudEvents over SQS: `binary` and `structured` give the `MessageBody` and
+ * `MessageAttributes` to spread into a `SendMessage` input (send it through an
+ * `instrumentSqsClient` client, which adds this hop's own `traceparent` attribute);
+ * `toEvent`, `isEvent` and `traceHeader` read a received `Message` (receive it with
+ * `MessageAttributeNames: ['All']`, or through an instrumented client). See
+ * {@link CloudEventBinding}.
+ *
+ * `binary` falls back to structured mode — said once through `diag` — for an event with
+ * binary data or one that needs more than SQS's 10 message attributes: the event is always
+ * sent, whole.
  */
-export function toSqsMessage(
+export const sqsBinding: CloudEventBinding<SqsEventMessage, SqsReceivedMessage, SqsEncodeOptions> =
+  defineBinding<SqsEventMessage, SqsReceivedMessage, SqsEncodeOptions>({
+    encode: encodeSqs,
+    read: readSqs,
+  });
+
+function encodeSqs(
   event: CloudEventLike,
-  options: SqsEncodeOptions = {},
+  mode: ContentMode,
+  options: Omit<SqsEncodeOptions, 'mode'>,
 ): SqsEventMessage {
-  const traced = prepareEvent(event, options.traceContext);
-  if (options.mode === 'binary') {
-    const binary = toBinary(traced, options.attributes);
+  if (mode === 'binary') {
+    const binary = toBinary(event, options.attributes);
     if (binary !== undefined) return binary;
   }
   return {
-    MessageBody: structuredBody(traced),
+    MessageBody: structuredBody(event),
     MessageAttributes: {
       ...options.attributes,
       [CONTENT_TYPE]: stringAttribute(CLOUDEVENTS_JSON_CONTENT_TYPE),
     },
   };
+}
+
+function readSqs(message: SqsReceivedMessage): ReceivedParts {
+  const event: Record<string, unknown> = {};
+  let contentType: string | undefined;
+  const attributes = message.MessageAttributes ?? {};
+  for (const key in attributes) {
+    const value = attributes[key]?.StringValue;
+    if (typeof value !== 'string') continue;
+    const name = unprefixed(key, PREFIX);
+    if (name !== undefined) event[name] = value;
+    else if (key.toLowerCase() === CONTENT_TYPE) contentType = value;
+  }
+  return { attributes: event, contentType, body: message.Body };
+}
+
+/**
+ * The SQS message that carries `event`, in structured mode by default: `sqsBinding.structured`
+ * or `sqsBinding.binary` as `options.mode` says, after adding the Distributed Tracing
+ * extension when the event has none (see {@link withTraceContext}).
+ */
+export function toSqsMessage(
+  event: CloudEventLike,
+  options: SqsEncodeOptions = {},
+): SqsEventMessage {
+  const encode = options.mode === 'binary' ? sqsBinding.binary : sqsBinding.structured;
+  return encode(event, options);
+}
+
+/**
+ * The CloudEvent a received SQS message carries, in either mode: `sqsBinding.toEvent`.
+ * Throws the SDK's `ValidationError` when the message is not a CloudEvent.
+ */
+export function fromSqsMessage<T = unknown>(
+  message: SqsReceivedMessage,
+  options: DecodeOptions = {},
+): CloudEvent<T> {
+  return sqsBinding.toEvent<T>(message, options);
 }
 
 function toBinary(
@@ -121,33 +175,4 @@ function toBinary(
 
 function stringAttribute(value: string): SqsStringAttribute {
   return { DataType: 'String', StringValue: value };
-}
-
-/**
- * The CloudEvent a received SQS message carries, in either mode. Throws the SDK's
- * `ValidationError` when the message is not a CloudEvent.
- */
-export function fromSqsMessage<T = unknown>(
-  message: SqsReceivedMessage,
-  options: DecodeOptions = {},
-): CloudEvent<T> {
-  const event: Record<string, unknown> = {};
-  let contentType: string | undefined;
-  const attributes = message.MessageAttributes ?? {};
-  for (const key in attributes) {
-    const value = attributes[key]?.StringValue;
-    if (typeof value !== 'string') continue;
-    const name = unprefixed(key, PREFIX);
-    if (name !== undefined) event[name] = value;
-    else if (key.toLowerCase() === CONTENT_TYPE) contentType = value;
-  }
-  const strict = options.strict ?? false;
-  switch (modeOf(contentType)) {
-    case 'structured':
-      return decodeStructured<T>(contentType as string, message.Body, strict);
-    case 'batch':
-      return batchNotSupported();
-    default:
-      return decodeBinary<T>(event, contentType, message.Body, strict);
-  }
 }
