@@ -29,9 +29,13 @@ export {
   type SqsStringAttribute,
 } from './sqs-binding.js';
 export {
+  traceAmqpCloudEventHandler,
   tracePubSubCloudEventHandler,
+  traceSqsCloudEventHandler,
+  type AmqpCloudEventHandlerOptions,
   type PubSubCloudEventHandlerOptions,
-} from './pubsub-cloud-event-handler.js';
+  type SqsCloudEventHandlerOptions,
+} from './cloud-event-handlers.js';
 export type {
   CloudEventBinding,
   CloudEventLike,
