@@ -1,9 +1,19 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { ConsumerTracer } from '../../src/consumer-tracer.js';
+import { ProducerTracer } from '../../src/producer-tracer.js';
 import { reportOnce } from '../../src/report.js';
-import type { MiddlewareStackLike } from './internal-types.js';
+import type {
+  InitializeMiddleware,
+  MiddlewareStackLike,
+  SqsOutgoingMessage,
+} from './internal-types.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './message-size.js';
 import { isOfficiallyInstrumented } from './official-instrumentation.js';
-import { SqsClientTracing } from './sqs-client-tracing.js';
-import { createSqsMiddleware } from './sqs-middleware.js';
+import { tracedReceiveMessage } from './receive-message.js';
+import { tracedSendMessage } from './send-message.js';
+import { tracedSendMessageBatch } from './send-message-batch.js';
+import { tracedSettle, tracedSettleBatch } from './settle-message.js';
+import { SqsTransport } from './sqs-transport.js';
 import type { SqsClientOptions } from './types.js';
 
 /** The name tracehop's middleware has in a client's stack. */
@@ -53,4 +63,64 @@ export function instrumentSqsClient<C extends SQSClient>(
     reportOnce('sqs:instrument', `could not instrument an SQS client: ${String(error)}`);
   }
   return client;
+}
+
+/** What one instrumented client's middleware works with: its tracer, transport and options. */
+export class SqsClientTracing {
+  readonly transport: SqsTransport;
+  /** `send` and `create` spans. */
+  readonly tracer: ProducerTracer<SqsOutgoingMessage>;
+  /** `receive` spans. */
+  readonly receiver: ConsumerTracer<Message>;
+  readonly createSpans: boolean;
+  readonly requestTraceAttributes: boolean;
+  readonly maxMessageBytes: number;
+
+  constructor(options: SqsClientOptions) {
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.transport = new SqsTransport(this.maxMessageBytes);
+    const tracing = { tracerProvider: options.tracerProvider, spanName: options.spanName };
+    this.tracer = new ProducerTracer(this.transport, tracing);
+    this.receiver = new ConsumerTracer(this.transport, tracing);
+    this.createSpans = options.createSpans ?? true;
+    this.requestTraceAttributes = options.requestTraceAttributes ?? true;
+  }
+}
+
+/**
+ * The `initialize`-step middleware of an instrumented client. It sees every command
+ * first (high priority), before serialization, so it can hand a traced copy of the input
+ * to the rest of the stack, and sees the deserialized output last. Commands it does not
+ * trace get the next handler itself: no wrapper, no cost.
+ */
+export function createSqsMiddleware(
+  tracing: SqsClientTracing,
+  client: unknown,
+): InitializeMiddleware {
+  let checkedOfficial = false;
+  return (next, context) => {
+    if (!checkedOfficial) {
+      // The official instrumentation patches each client's stack on its first call.
+      checkedOfficial = true;
+      isOfficiallyInstrumented(client);
+    }
+    switch (context.commandName) {
+      case 'SendMessageCommand':
+        return (args) => tracedSendMessage(tracing, next, args);
+      case 'SendMessageBatchCommand':
+        return (args) => tracedSendMessageBatch(tracing, next, args);
+      case 'ReceiveMessageCommand':
+        return (args) => tracedReceiveMessage(tracing, next, args);
+      case 'DeleteMessageCommand':
+        return (args) => tracedSettle(next, args, 'delete');
+      case 'ChangeMessageVisibilityCommand':
+        return (args) => tracedSettle(next, args, 'change_visibility');
+      case 'DeleteMessageBatchCommand':
+        return (args) => tracedSettleBatch(next, args, 'delete');
+      case 'ChangeMessageVisibilityBatchCommand':
+        return (args) => tracedSettleBatch(next, args, 'change_visibility');
+      default:
+        return next;
+    }
+  };
 }

@@ -5,6 +5,11 @@
  *
  * @packageDocumentation
  */
+import type {
+  MessageAttributeValue,
+  MessageSystemAttributeNameForSends,
+  MessageSystemAttributeValue,
+} from '@aws-sdk/client-sqs';
 
 /** What an `initialize` step middleware receives: the command's input. */
 export interface InitializeArgs {
@@ -47,4 +52,17 @@ export interface MiddlewareStackLike {
 /** What `$metadata` says about a call (outputs and SDK errors both carry it). */
 export interface ResponseMetadataHolder {
   readonly $metadata?: { readonly requestId?: unknown };
+}
+
+/**
+ * What tracehop reads and copies of one outgoing SQS message: a `SendMessage` input or
+ * one `SendMessageBatch` entry. Every other member (`Id`, `DelaySeconds`,
+ * `MessageGroupId`, `MessageDeduplicationId`…) is carried over untouched by the copy.
+ */
+export interface SqsOutgoingMessage {
+  readonly QueueUrl?: string | undefined;
+  readonly MessageBody?: string | undefined;
+  readonly MessageAttributes?: Record<string, MessageAttributeValue> | undefined;
+  readonly MessageSystemAttributes?:
+    Partial<Record<MessageSystemAttributeNameForSends, MessageSystemAttributeValue>> | undefined;
 }

@@ -1,5 +1,5 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import type { SqsOutgoingMessage } from './outgoing-message.js';
+import type { SqsOutgoingMessage } from './internal-types.js';
 
 /**
  * SQS's size limit, counted the way SQS counts it: the body plus, for every message

@@ -16,9 +16,8 @@ import { BAGGAGE, TRACEPARENT, TRACESTATE } from '../../src/propagation.js';
 import { reportOnce } from '../../src/report.js';
 import type { InitializeArgs, InitializeHandler, InitializeResult } from './internal-types.js';
 import { rememberQueueUrl } from './in-flight.js';
-import { recordRequestId } from './request-id.js';
-import { safely } from './safely.js';
-import type { SqsClientTracing } from './sqs-client-tracing.js';
+import { recordRequestId, safely } from './call-outcome.js';
+import type { SqsClientTracing } from './instrument-sqs-client.js';
 import { describeQueue } from './sqs-transport.js';
 
 const NO_MESSAGES: readonly Message[] = Object.freeze([]);

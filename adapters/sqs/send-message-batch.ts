@@ -22,9 +22,8 @@ import {
 } from '../../src/semconv.js';
 import type { InitializeArgs, InitializeHandler, InitializeResult } from './internal-types.js';
 import { batchClearlyFits, messageBytesExact } from './message-size.js';
-import { recordRequestId } from './request-id.js';
-import { safely } from './safely.js';
-import type { SqsClientTracing } from './sqs-client-tracing.js';
+import { recordRequestId, safely } from './call-outcome.js';
+import type { SqsClientTracing } from './instrument-sqs-client.js';
 import { describeQueue, serverAttributes } from './sqs-transport.js';
 
 /** A batch ready to go: the traced entries and the spans to end when SQS answers. */

@@ -4,9 +4,9 @@ import type { SendScope } from '../../src/producer-tracer.js';
 import { reportOnce } from '../../src/report.js';
 import { ATTR_MESSAGING_MESSAGE_ID } from '../../src/semconv.js';
 import type { InitializeArgs, InitializeHandler, InitializeResult } from './internal-types.js';
-import type { SqsOutgoingMessage } from './outgoing-message.js';
-import { recordRequestId } from './request-id.js';
-import type { SqsClientTracing } from './sqs-client-tracing.js';
+import type { SqsOutgoingMessage } from './internal-types.js';
+import { recordRequestId } from './call-outcome.js';
+import type { SqsClientTracing } from './instrument-sqs-client.js';
 
 /**
  * `SendMessage`: a `send` span (PRODUCER) from the call until SQS answers, its context

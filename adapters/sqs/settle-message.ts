@@ -11,8 +11,7 @@ import { ATTR_SQS_VISIBILITY_TIMEOUT } from './attributes.js';
 import type { SettleTarget } from '../../src/settle-index.js';
 import { byReceiptHandle } from './in-flight.js';
 import type { InitializeArgs, InitializeHandler, InitializeResult } from './internal-types.js';
-import { requestIdOf } from './request-id.js';
-import { safely } from './safely.js';
+import { requestIdOf, safely } from './call-outcome.js';
 
 /** The SQS calls recorded as settling a message, named as the span events are. */
 export type SqsSettleOperation = 'delete' | 'change_visibility';

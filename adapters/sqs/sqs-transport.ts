@@ -21,7 +21,7 @@ import {
   toAwsTraceHeader,
 } from './aws-trace-header.js';
 import { messageBytes } from './message-size.js';
-import type { SqsOutgoingMessage } from './outgoing-message.js';
+import type { SqsOutgoingMessage } from './internal-types.js';
 import { queueInfo } from './queue-info.js';
 import { receivedFrom } from './in-flight.js';
 import { snsAttributeValue, snsEnvelopeOf } from './sns-envelope.js';
