@@ -3,6 +3,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryQueue, type MemoryMessage } from '../../examples/memory-queue/memory-queue.js';
 import { traceMemoryQueue } from '../../examples/memory-queue/traced-memory-queue.js';
+import { ATTR_SETTLE_LATE } from '../../src/consumer-tracer.js';
 import { ATTR_PROCESS_TIMED_OUT } from '../../src/process-scope.js';
 import { captureDiagWarnings, setupTestTracing } from '../../src/testing/index.js';
 
@@ -285,6 +286,98 @@ describe('the process span ends at the right time', () => {
     expect(new Set([...processById.values()].map((p) => p.parentSpanContext?.spanId)).size).toBe(
       count,
     );
+  });
+});
+
+describe('the settle timeout never cuts a handler, and nothing late is lost', () => {
+  it('a handler still running after the timeout keeps its span, and its later error is recorded', async () => {
+    const queue = new MemoryQueue();
+    const traced = traceMemoryQueue(queue, { settleTimeoutMs: 20 });
+    let release: () => void = () => undefined;
+    const failure = new RangeError('late failure');
+    const handled = nextMessages(
+      2,
+      (h) => traced.consume('long', h),
+      async (message) => {
+        if (message.body !== 'long') return; // returns at once and never acks
+        await new Promise<void>((resolve) => (release = resolve));
+        traced.ack(message);
+        throw failure;
+      },
+    );
+    traced.send({ queue: 'long', body: 'long', headers: {} });
+    traced.send({ queue: 'long', body: 'short', headers: {} });
+    await handled;
+    // The clock: the short message's wait, begun after its handler ended, timed out.
+    await tracing.waitForSpans((s) =>
+      byName(s, 'process long').some((p) => p.attributes[ATTR_PROCESS_TIMED_OUT] === true),
+    );
+    expect(byName(tracing.spans(), 'process long')).toHaveLength(1);
+    release();
+    const spans = await tracing.waitForSpans((s) => byName(s, 'process long').length === 2);
+    const long = byName(spans, 'process long').find(
+      (p) => p.attributes[ATTR_PROCESS_TIMED_OUT] === undefined,
+    );
+    expect(long?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'late failure' });
+    expect(long?.attributes['error.type']).toBe('RangeError');
+    expect(diagWarnings.errors).toEqual([
+      'tracehop: a memory message handler failed: RangeError: late failure',
+    ]);
+  });
+
+  it('a settle after the timeout is recorded as a late settle span under the process span', async () => {
+    const queue = new MemoryQueue();
+    const traced = traceMemoryQueue(queue, { settleTimeoutMs: 20 });
+    const delivered = nextMessages(
+      1,
+      (h) => traced.consume('tardy', h),
+      () => undefined,
+    );
+    traced.send({ queue: 'tardy', body: '', headers: {} });
+    const [message] = await delivered;
+    const process = one(
+      await tracing.waitForSpans((s) => byName(s, 'process tardy').length >= 1),
+      'process tardy',
+    );
+    expect(process.attributes[ATTR_PROCESS_TIMED_OUT]).toBe(true);
+    traced.ack(message as MemoryMessage);
+    const late = one(tracing.spans(), 'ack tardy');
+    expect(late.kind).toBe(SpanKind.CLIENT);
+    expect(late.parentSpanContext?.spanId).toBe(process.spanContext().spanId);
+    expect(late.attributes).toMatchObject({
+      'messaging.operation.type': 'settle',
+      'messaging.operation.name': 'ack',
+      [ATTR_SETTLE_LATE]: true,
+    });
+  });
+
+  it('an async rejection never becomes an unhandled rejection: it goes to diag.error', async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      const queue = new MemoryQueue();
+      const traced = traceMemoryQueue(queue);
+      const handled = nextMessages(
+        1,
+        (h) => traced.consume('rejects', h),
+        async (message) => {
+          traced.ack(message);
+          await Promise.resolve();
+          throw new Error('rejected');
+        },
+      );
+      traced.send({ queue: 'rejects', body: '', headers: {} });
+      await handled;
+      await tracing.waitForSpans((s) => byName(s, 'process rejects').length === 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(diagWarnings.errors).toEqual([
+        'tracehop: a memory message handler failed: Error: rejected',
+      ]);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
   });
 });
 
