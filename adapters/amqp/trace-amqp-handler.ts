@@ -11,22 +11,26 @@ import type { AmqpHandlerOptions } from './types.js';
  * a child of the producer's span (or a new trace linked to it, with `relation: 'link'`),
  * with the handler's own spans, logs and outgoing calls in that trace, sync or async.
  *
- * The span ends when the handler has finished and the message has been settled,
- * whichever is later. Settling is seen when it goes through a `traceChannel` wrapper of
- * `options.channel`, or done by `autoSettle`; with `noAck` there is nothing to settle and
- * the span covers the handler and everything it awaits. A message that is never settled
- * (acked through the bare channel, or forgotten) has its span ended after
- * `settleTimeoutMs`; when the channel closes, open spans end with `ChannelClosedError`.
+ * The span ends when the handler has finished and, where the settle can be seen, the
+ * message has been settled, whichever is later. Settling is seen when it goes through a
+ * `traceChannel` wrapper of `options.channel`, or done by `autoSettle`; otherwise (no
+ * wrapper of the channel exists, said once through `diag`) and with `noAck`, the span
+ * covers the handler and everything it awaits. A message whose settle is awaited but never
+ * comes has its span ended `settleTimeoutMs` after its handler finished. When the channel
+ * closes, unsettled spans get `ChannelClosedError`, and end at once or when their handler
+ * finishes.
  *
  * The handler receives the message unchanged, whatever its trace headers hold; a `null`
- * (the broker cancelled the consumer) is passed straight through. Its errors are rethrown
- * unchanged, except with `autoSettle`, where they become the nack.
+ * (the broker cancelled the consumer) is passed straight through. amqplib ignores what the
+ * callback returns, so a rejected promise resolves instead and its error goes to
+ * `onError`; a synchronous throw is rethrown unchanged. With `autoSettle` both become the
+ * nack, then `onError`.
  *
  * Passing the decorated handler to a `traceChannel` wrapper's `consume` is fine: it is
  * traced once. It also processes a message pulled with `get`, as a `process` span.
  *
  * Decorate once, when the consumer starts, not per message: each decorated handler has
- * its own tracer, kept for as long as its channel lives.
+ * its own tracer, kept for as long as amqplib keeps the callback.
  */
 export function traceAmqpHandler<M extends Message | null, R>(
   handler: (message: M) => R,

@@ -46,8 +46,9 @@ import type { AmqpChannel, TraceChannelOptions, TracedChannel } from './types.js
  *   producer's span (or a new trace linked to it, with `relation: 'link'`). The span ends
  *   when the handler has finished and the message has been settled through this wrapper,
  *   whichever is later; with `noAck`, when the handler finishes. A message never settled
- *   has its span ended after `settleTimeoutMs`; when the channel closes, open spans end
- *   with `ChannelClosedError`.
+ *   has its span ended `settleTimeoutMs` after its handler finished; when the channel
+ *   closes, unsettled spans get `ChannelClosedError` and end at once, or when their handler
+ *   finishes. amqplib ignores what the callback returns: a rejection goes to `onError`.
  * - `get`: a `receive` span (CLIENT) linked to the message's creation context.
  *
  * @returns the wrapper, typed as the channel passed in (whose `consume` also takes async

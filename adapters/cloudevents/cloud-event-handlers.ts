@@ -6,6 +6,7 @@ import { headerToString } from '../../src/header-value.js';
 import { TRACEPARENT } from '../../src/propagation.js';
 import type { ConsumerTransport } from '../../src/transport.js';
 import { createAmqpTransport } from '../amqp/amqp-transport.js';
+import { markTracedHandler } from '../amqp/registry.js';
 import { traceAmqpHandler } from '../amqp/trace-amqp-handler.js';
 import type { AmqpHandlerOptions } from '../amqp/types.js';
 import { PubSubTransport } from '../pubsub/pubsub-transport.js';
@@ -116,13 +117,16 @@ export function traceAmqpCloudEventHandler<T, R>(
   handler: (event: CloudEvent<T>, message: AmqpMessage) => R,
   options: AmqpCloudEventHandlerOptions,
 ): (message: AmqpMessage) => R {
-  return cloudEventDecorator(
+  const decorated = cloudEventDecorator(
     amqpBinding as CloudEventBinding<unknown, AmqpMessage>,
     createAmqpTransport(),
     options,
     handler,
     (inner) => traceAmqpHandler(inner, options),
   );
+  // Traced on its own: a traceChannel wrapper's consume leaves it as it is.
+  markTracedHandler(decorated);
+  return decorated;
 }
 
 /** Options of {@link traceSqsCloudEventHandler}. */

@@ -16,8 +16,11 @@ import type { PubSubHandlerOptions, PubSubMessage } from './types.js';
  * `…WithResponse()` call the message's own and record the settlement as an event on the span
  * (with the answer, for the `…WithResponse` calls). The span ends when the handler has
  * finished and the message is acked or nacked, whichever is later; a message never settled
- * has its span ended after `settleTimeoutMs`. The handler's result and errors are passed
- * through unchanged (an error is recorded on the span).
+ * has its span ended `settleTimeoutMs` after its handler finished. The handler's result
+ * passes through unchanged and an error is recorded on the span; the client's `message`
+ * event ignores what listeners return, so a rejected promise resolves instead and its error
+ * goes to `onError`, while a synchronous throw is rethrown unchanged (with `autoSettle`,
+ * both become the nack, then `onError`).
  */
 export function tracePubSubHandler<M extends PubSubMessage, R>(
   handler: (message: M) => R,

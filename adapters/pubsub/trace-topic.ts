@@ -1,4 +1,5 @@
 import { ProducerTracer } from '../../src/producer-tracer.js';
+import { shared } from '../../src/registry.js';
 import { warnAboutOtherTracing } from './warn-about-other-tracing.js';
 import { publishInCreateSpan, type PubSubTracer } from './publish-in-create-span.js';
 import { resourceId } from './resource-id.js';
@@ -12,7 +13,9 @@ import type {
 } from './types.js';
 
 /** Topics returned by {@link traceTopic}, so wrapping twice returns the same one. */
-const tracedTopics = new WeakSet<object>();
+// Process-wide, so that a topic wrapped by one copy of tracehop (ESM or CommonJS) is not
+// wrapped again by the other.
+const tracedTopics = shared('pubsub.tracedTopics', () => new WeakSet<object>());
 
 /**
  * Returns the topic with publishing traced: every message published through it — with

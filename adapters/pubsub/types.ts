@@ -60,7 +60,7 @@ export type PubSubSubscriptionRef =
       readonly topic?: string | { readonly name: string } | undefined;
       /** The subscription's metadata, when loaded (`createSubscription`, `getMetadata`). */
       readonly metadata?: { readonly topic?: string | null } | null | undefined;
-      /** The `Subscription`'s events: on `close`, spans of messages still open are ended. */
+      /** The `Subscription`'s events: on `close`, spans waiting for a settle are ended. */
       on?(event: 'close', listener: () => void): unknown;
     };
 
@@ -74,9 +74,10 @@ export interface PubSubHandlerOptions extends ConsumerOptions, HandlerErrorOptio
    * Its id names the `process` span (`subscribe {subscription}`) and is recorded as
    * `messaging.destination.subscription.name`. Received messages do not carry it, so it is
    * required. Given the `Subscription` object, tracehop also listens for its `close`: the
-   * client nacks every message still unsettled then, and their spans end at once (status
-   * ERROR, `error.type = SubscriptionClosedError`) instead of at the timeout — so a worker
-   * that closes the subscription and then flushes its tracer provider exports them.
+   * client nacks every message still unsettled then, and the spans waiting for a settle end
+   * at once (status ERROR, `error.type = SubscriptionClosedError`) instead of at the timeout
+   * — so a worker that closes the subscription and then flushes its tracer provider exports
+   * them. Spans of handlers still running end when their handler finishes.
    */
   readonly subscription: PubSubSubscriptionRef;
   /**
