@@ -69,11 +69,12 @@ type Phase = typeof RUNNING | typeof FINISHING | typeof WAITING | typeof ENDED;
  * the handler's end. A running handler's span is never ended under it. Holds the span,
  * never the message.
  */
-export class ProcessScope {
+export class ProcessScope implements SettleTarget {
   /** When the handler finished and the wait for the settle began (`performance.now()`). */
   waitingSince = 0;
   private phase: Phase = RUNNING;
   private settled = false;
+  private timedOut = false;
   private index: SettleIndex<unknown> | undefined;
   private key: unknown;
 
@@ -102,6 +103,11 @@ export class ProcessScope {
     return this.settled;
   }
 
+  /** This scope while its span is open (see {@link SettleTarget.openScope}). */
+  openScope(): ProcessScope | undefined {
+    return this.phase === ENDED ? undefined : this;
+  }
+
   /** Called by {@link SettleIndex.track}: the scope leaves that index when it ends. */
   indexedIn<K>(index: SettleIndex<K>, key: K): void {
     this.index = index;
@@ -117,6 +123,8 @@ export class ProcessScope {
    */
   settle(operation: string, error?: unknown, attributes?: Attributes): void {
     if (this.phase === ENDED) {
+      // Only a timeout leaves a settle to come; after a settle or an abort there is none.
+      if (!this.timedOut) return;
       this.owner.recordLateSettle(
         this.span.spanContext(),
         this.destination,
@@ -181,6 +189,7 @@ export class ProcessScope {
     if (this.phase === ENDED) return;
     const waited = this.phase === WAITING;
     this.phase = ENDED;
+    this.timedOut = timedOut;
     this.span.end();
     if (waited) this.owner.scopeEnded(this);
     const index = this.index;
@@ -204,6 +213,10 @@ class LateSettle implements SettleTarget {
     private readonly index: SettleIndex<unknown>,
     private readonly key: unknown,
   ) {}
+
+  openScope(): undefined {
+    return undefined;
+  }
 
   settle(operation: string, error?: unknown, attributes?: Attributes): void {
     this.index.forgetLate(this.key);

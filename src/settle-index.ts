@@ -5,6 +5,11 @@ import type { ProcessScope } from './process-scope.js';
 export interface SettleTarget {
   /** Records the settle (see {@link ProcessScope.settle}). */
   settle(operation: string, error?: unknown, attributes?: Attributes): void;
+  /**
+   * The scope while its span is open, else `undefined`. A method rather than an
+   * `instanceof` check, so that it answers for scopes made by another copy of tracehop.
+   */
+  openScope(): ProcessScope | undefined;
 }
 
 /**

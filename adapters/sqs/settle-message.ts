@@ -4,7 +4,6 @@ import type {
   ChangeMessageVisibilityBatchRequestEntry,
   ChangeMessageVisibilityRequest,
 } from '@aws-sdk/client-sqs';
-import { ProcessScope } from '../../src/process-scope.js';
 import { errorType } from '../../src/errors.js';
 import { ATTR_AWS_REQUEST_ID, ATTR_ERROR_TYPE } from '../../src/semconv.js';
 import { ATTR_SQS_VISIBILITY_TIMEOUT } from './attributes.js';
@@ -32,13 +31,10 @@ function recordSettle(
   error: unknown,
   attributes: Attributes | undefined,
 ): void {
-  if (
-    operation === 'change_visibility' &&
-    target instanceof ProcessScope &&
-    target.handlerRunning
-  ) {
+  const open = target.openScope();
+  if (operation === 'change_visibility' && open?.handlerRunning === true) {
     const failure = error === undefined ? undefined : { [ATTR_ERROR_TYPE]: errorType(error) };
-    target.addSettleEvent(operation, { ...attributes, ...failure });
+    open.addSettleEvent(operation, { ...attributes, ...failure });
     return;
   }
   target.settle(operation, error, attributes);
@@ -73,10 +69,11 @@ async function settleAfterCall(
   let result: InitializeResult;
   try {
     // The call runs in the `process` span's context while that span is open.
+    const open = message.openScope();
     result =
-      message instanceof ProcessScope && !message.isEnded
-        ? await contextApi.with(message.context, next, undefined, args)
-        : await next(args);
+      open === undefined
+        ? await next(args)
+        : await contextApi.with(open.context, next, undefined, args);
   } catch (error) {
     safely(operation, () =>
       recordSettle(message, operation, error, settleAttributes(error, visibilityTimeout)),
