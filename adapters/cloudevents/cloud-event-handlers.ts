@@ -4,6 +4,7 @@ import type { Message as AmqpMessage } from 'amqplib';
 import type { CloudEvent } from 'cloudevents';
 import { headerToString } from '../../src/header-value.js';
 import { TRACEPARENT } from '../../src/propagation.js';
+import { fromTraceparent } from '../../src/span-context-text.js';
 import type { ConsumerTransport } from '../../src/transport.js';
 import { createAmqpTransport } from '../amqp/amqp-transport.js';
 import { markTracedHandler } from '../amqp/registry.js';
@@ -66,6 +67,8 @@ function cloudEventDecorator<M, E, R>(
   });
   const linkOnly = options.relation === 'link';
   return function tracedCloudEventHandler(this: unknown, message: M): R {
+    // amqplib's `null` (the broker cancelled the consumer) carries no event: nothing to handle.
+    if (message === null || typeof message !== 'object') return undefined as R;
     const decoded: Decoded = {
       event: undefined,
       failure: undefined,
@@ -75,7 +78,9 @@ function cloudEventDecorator<M, E, R>(
     try {
       decoded.event = binding.toEvent(message, options);
       decoded.creation = readTraceContext(decoded.event);
-      decoded.hop = headerToString(transport.readHeader(message, TRACEPARENT), TRACEPARENT);
+      const hop = headerToString(transport.readHeader(message, TRACEPARENT), TRACEPARENT);
+      // A malformed hop header carries no context: the event's creation context is the parent.
+      decoded.hop = hop !== undefined && fromTraceparent(hop) !== undefined ? hop : undefined;
     } catch (error) {
       decoded.failure = error;
     }
@@ -116,12 +121,13 @@ export interface AmqpCloudEventHandlerOptions extends AmqpHandlerOptions, Decode
 export function traceAmqpCloudEventHandler<T, R>(
   handler: (event: CloudEvent<T>, message: AmqpMessage) => R,
   options: AmqpCloudEventHandlerOptions,
-): (message: AmqpMessage) => R {
-  const decorated = cloudEventDecorator(
-    amqpBinding as CloudEventBinding<unknown, AmqpMessage>,
+): (message: AmqpMessage | null) => R | undefined {
+  const decorated = cloudEventDecorator<AmqpMessage | null, T, R | undefined>(
+    amqpBinding as CloudEventBinding<unknown, AmqpMessage | null>,
     createAmqpTransport(),
     options,
-    handler,
+    // Never called with `null`: the decorator answers a cancellation itself.
+    handler as (event: CloudEvent<T>, message: AmqpMessage | null) => R,
     (inner) => traceAmqpHandler(inner, options),
   );
   // Traced on its own: a traceChannel wrapper's consume leaves it as it is.
@@ -134,7 +140,10 @@ export interface SqsCloudEventHandlerOptions extends SqsHandlerOptions, DecodeOp
 
 /**
  * Decorates an SQS message handler (sqs-consumer's `handleMessage`, a receive loop) for
- * CloudEvents (structured or binary mode, see the SQS binding): `handler(event, message)`
+ * CloudEvents (structured or binary mode, see the SQS binding). The receive must ask for the
+ * event's message attributes — `content-type` and the `ce-*` ones, or `All`
+ * (sqs-consumer: `messageAttributeNames: ['All']`): SQS returns none it was not asked for,
+ * and without them no event can be read. `handler(event, message)`
  * runs inside the message's `process` span exactly as with {@link traceSqsHandler} — same
  * options, delete recording and error policy (errors are rethrown; return the message to
  * have sqs-consumer delete it) — plus the event's attributes and creation link, as

@@ -73,3 +73,52 @@ export function expectSameEvent<TIn>(
   expect(binding.traceHeader(received, 'tracestate')).toBe(sent.tracestate);
   return decoded;
 }
+
+/** The trace and span ids of {@link TRACEPARENT}, the context a plain producer's extension carries. */
+export const EXTENSION_TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+export const EXTENSION_SPAN_ID = 'b7ad6b7169203331';
+
+/**
+ * The `cloudevents.*` span attributes the OpenTelemetry CloudEvents conventions give an order
+ * event (see {@link orderEvent}), written out rather than computed by the code under test.
+ */
+export function orderEventAttributes(event: CloudEvent<Order>): Record<string, string> {
+  return {
+    'cloudevents.event_id': event.id,
+    'cloudevents.event_source': '/orders',
+    'cloudevents.event_type': 'com.example.order.created',
+    'cloudevents.event_subject': 'order-42',
+    'cloudevents.event_spec_version': '1.0',
+  };
+}
+
+/** The names of a span's `cloudevents.*` attributes. */
+export function cloudEventAttributeNames(span: ReadableSpan): string[] {
+  return Object.keys(span.attributes).filter((key) => key.startsWith('cloudevents.'));
+}
+
+/** The `traceId:spanId` of every context a span links to, in order. */
+export function linkedContexts(span: ReadableSpan): string[] {
+  return span.links.map((link) => `${link.context.traceId}:${link.context.spanId}`);
+}
+
+/** A span's own context as {@link linkedContexts} writes it. */
+export function contextOf(span: ReadableSpan): string {
+  const { traceId, spanId } = span.spanContext();
+  return `${traceId}:${spanId}`;
+}
+
+/**
+ * A structured-mode event body a producer might send without its `source`: valid JSON and
+ * accepted by the SDK's lenient reading, rejected by its strict mode.
+ */
+export const SOURCELESS_EVENT_BODY = JSON.stringify({
+  specversion: '1.0',
+  id: 'no-source-1',
+  type: 'com.example.order.created',
+  datacontenttype: 'application/json',
+  data: { id: 7, note: 'no source' },
+});
+
+/** A structured-mode body that is not JSON: the binding throws `SyntaxError`. */
+export const NOT_JSON_BODY = '{"specversion": "1.0", "id": ';
