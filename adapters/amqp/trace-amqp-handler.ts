@@ -47,6 +47,11 @@ export function traceAmqpHandler<M extends Message | null, R>(
       'traceAmqpHandler(handler, { channel, queue }): handler must be a function and channel the amqplib channel it consumes from',
     );
   }
+  if (typeof options.queue !== 'string') {
+    throw new TypeError(
+      'traceAmqpHandler(handler, { channel, queue }): queue must be the name of the queue the handler consumes from',
+    );
+  }
   const raw = rawChannelOf(options.channel);
   const state = channelState(raw);
   const noAck = options.noAck === true;

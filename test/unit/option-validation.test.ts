@@ -44,6 +44,19 @@ describe('traceAmqpHandler', () => {
     expect(tracing.spans()).toEqual([]);
   });
 
+  it('throws a TypeError without the queue, which names every span', () => {
+    expect(() =>
+      traceAmqpHandler(() => undefined, {
+        channel: new FakeChannel(),
+      } as unknown as AmqpHandlerOptions),
+    ).toThrow(
+      new TypeError(
+        'traceAmqpHandler(handler, { channel, queue }): queue must be the name of the queue the handler consumes from',
+      ),
+    );
+    expect(tracing.spans()).toEqual([]);
+  });
+
   it('with its channel, the same handler is decorated and traces a delivery', () => {
     const handler = traceAmqpHandler((message: Message | null) => message?.content.toString(), {
       channel: new FakeChannel() as unknown as AmqpHandlerOptions['channel'],
