@@ -3,8 +3,9 @@ import { BAGGAGE, TRACEPARENT, TRACESTATE, type TraceFields } from './propagatio
 /**
  * What a broker allows on one message's headers or attributes. tracehop counts what
  * the caller already put there, adds its own fields only while they fit, and drops
- * `baggage` members first, then `tracestate` members, and `traceparent` last — never
- * the caller's own entries, and never the send.
+ * {@link CarrierLimits.copies} first (they only repeat a field), then `baggage` members, then
+ * `tracestate` members, and `traceparent` last — never the caller's own entries, and
+ * never the send.
  */
 export interface CarrierLimits {
   /**
@@ -29,6 +30,16 @@ export interface CarrierLimits {
    * @defaultValue no limit
    */
   readonly maxTotalBytes?: number;
+  /**
+   * Second names some readers look for a trace field under, by field: Pub/Sub's built-in
+   * tracing reads only `googclient_traceparent` and `googclient_tracestate`. Each field
+   * tracehop writes is also written under its copy's name, with the same (possibly trimmed)
+   * value, while there is room; the copies are the first to go when there is not, the copy
+   * of `tracestate` before the copy of `traceparent`, and a copy never outlives the field it
+   * repeats unless its room is {@link CarrierUsage.reserved | reserved}.
+   * @defaultValue no copies
+   */
+  readonly copies?: Readonly<Record<string, string>>;
 }
 
 /** What the caller's own message already uses of the limits. */
@@ -37,23 +48,52 @@ export interface CarrierUsage {
   readonly entries: number;
   /** Bytes already counted against {@link CarrierLimits.maxTotalBytes} (body and attributes). */
   readonly bytes?: number;
+  /**
+   * Whether this message gets the {@link CarrierLimits.copies}. `false` when the caller set
+   * an entry under a copy's name itself (tracehop never replaces it, nor pairs it with a copy
+   * of another context), or when another library writes them anyway.
+   * @defaultValue true
+   */
+  readonly copies?: boolean;
+  /**
+   * Copy names whose room {@link entries} already counts, because another library may add
+   * them after tracehop whatever tracehop does (Pub/Sub's built-in tracing writes its own
+   * `googclient_traceparent`). tracehop's copy under such a name takes that room: it costs
+   * no further entry and is never dropped to make room, so it stays — even when the field it
+   * repeats did not fit — and carries the context there.
+   * @defaultValue none
+   */
+  readonly reserved?: readonly string[];
 }
 
 /** The outcome of fitting trace headers into a message. */
 export interface FittedFields {
-  /** The fields that fit; the same object as the input when nothing had to go. */
+  /**
+   * The fields that fit, copies included; the same object as the input when nothing had
+   * to go and there were no copies to add.
+   */
   readonly fields: TraceFields;
-  /** What was dropped, for the one `diag` report: `baggage`, `tracestate`, `traceparent` or members of them. */
+  /**
+   * What was dropped, for the one `diag` report: copies (`googclient_traceparent`…),
+   * `baggage`, `tracestate`, `traceparent` or members of them.
+   */
   readonly dropped: readonly string[];
 }
 
 const NOTHING_DROPPED: readonly string[] = Object.freeze([]);
 
-/** Order in which whole fields are given up: the least important first. */
-function dropRank(key: string): number {
+/**
+ * Order in which whole fields are given up, the least important first: copies (they only
+ * repeat a field: the copy of `tracestate` before the copy of `traceparent`), then `baggage`,
+ * `tracestate`, any other field, and `traceparent` last.
+ */
+function dropRank(key: string, copies: Readonly<Record<string, string>> | undefined): number {
   if (key === BAGGAGE) return 0;
   if (key === TRACESTATE) return 1;
   if (key === TRACEPARENT) return 3;
+  if (copies !== undefined) {
+    for (const source in copies) if (copies[source] === key) return dropRank(source, undefined) - 4;
+  }
   return 2;
 }
 
@@ -63,16 +103,20 @@ function utf8Bytes(text: string): number {
 }
 
 /**
- * Fits trace fields into what the message has left under `limits`. Allocates only
- * when something must go.
+ * Fits trace fields, and the copies `limits` asks for, into what the message has left under
+ * `limits`. Allocates only when something must go or copies are added.
  */
 export function fitTraceFields(
   fields: TraceFields,
   limits: CarrierLimits | undefined,
   usage: CarrierUsage,
 ): FittedFields {
-  if (limits === undefined || fitsAsIs(fields, limits, usage)) {
-    return { fields, dropped: NOTHING_DROPPED };
+  if (limits === undefined) return { fields, dropped: NOTHING_DROPPED };
+  const copies = usage.copies === false ? undefined : limits.copies;
+  const reserved = usage.reserved;
+  const withCopies = copies === undefined ? fields : addCopies(fields, copies);
+  if (fitsAsIs(withCopies, limits, usage, reserved)) {
+    return { fields: withCopies, dropped: NOTHING_DROPPED };
   }
   const kept: TraceFields = {};
   const dropped: string[] = [];
@@ -91,14 +135,49 @@ export function fitTraceFields(
     if (trimmed !== value) dropped.push(`${key} members`);
     kept[key] = trimmed;
   }
-  const order = Object.keys(kept).sort((a, b) => dropRank(a) - dropRank(b));
+  if (copies !== undefined) {
+    // Copies of what was kept, as it was kept (a trimmed tracestate is copied trimmed).
+    for (const source in copies) {
+      const copy = copies[source] as string;
+      const value = kept[source];
+      if (value === undefined || Object.hasOwn(kept, copy)) continue;
+      if (limits.maxKeyBytes !== undefined && utf8Bytes(copy) > limits.maxKeyBytes) {
+        dropped.push(copy);
+        continue;
+      }
+      kept[copy] = value;
+    }
+  }
+  const order = Object.keys(kept).sort((a, b) => dropRank(a, copies) - dropRank(b, copies));
+  // Reserved room is real only when the caller's entries leave it: a message already full
+  // without tracehop gets nothing from it.
+  const roomIsReal = limits.maxEntries === undefined || usage.entries <= limits.maxEntries;
   let fitted = kept;
   for (const key of order) {
-    if (withinCountAndSize(fitted, limits, usage)) break;
+    const overCount =
+      limits.maxEntries !== undefined && entriesOf(fitted, usage, reserved) > limits.maxEntries;
+    const overBytes =
+      limits.maxTotalBytes !== undefined && bytesOf(fitted, usage) > limits.maxTotalBytes;
+    if (!overCount && !overBytes) break;
+    // A copy in reserved room frees no entry when dropped: its room stays taken either way.
+    if (roomIsReal && !overBytes && reserved !== undefined && reserved.includes(key)) continue;
     fitted = without(fitted, key);
     dropped.push(key);
   }
   return { fields: fitted, dropped };
+}
+
+/** `fields` plus a copy of each field `copies` names, in a new object; `fields` if none. */
+function addCopies(fields: TraceFields, copies: Readonly<Record<string, string>>): TraceFields {
+  let result = fields;
+  for (const source in copies) {
+    const value = fields[source];
+    const copy = copies[source] as string;
+    if (value === undefined || Object.hasOwn(fields, copy)) continue;
+    if (result === fields) result = { ...fields };
+    result[copy] = value;
+  }
+  return result;
 }
 
 function without(fields: TraceFields, key: string): TraceFields {
@@ -107,12 +186,17 @@ function without(fields: TraceFields, key: string): TraceFields {
   return rest;
 }
 
-function fitsAsIs(fields: TraceFields, limits: CarrierLimits, usage: CarrierUsage): boolean {
+function fitsAsIs(
+  fields: TraceFields,
+  limits: CarrierLimits,
+  usage: CarrierUsage,
+  reserved: readonly string[] | undefined,
+): boolean {
   let count = usage.entries;
   let bytes = usage.bytes ?? 0;
   for (const key in fields) {
     const value = fields[key] as string;
-    count++;
+    if (reserved === undefined || !reserved.includes(key)) count++;
     if (limits.maxKeyBytes !== undefined && key.length * 3 > limits.maxKeyBytes) {
       if (utf8Bytes(key) > limits.maxKeyBytes) return false;
     }
@@ -126,17 +210,21 @@ function fitsAsIs(fields: TraceFields, limits: CarrierLimits, usage: CarrierUsag
   return true;
 }
 
-function withinCountAndSize(fields: TraceFields, limits: CarrierLimits, usage: CarrierUsage) {
+/** Entries the message would have with `fields`: a copy in reserved room is counted already. */
+function entriesOf(
+  fields: TraceFields,
+  usage: CarrierUsage,
+  reserved: readonly string[] | undefined,
+): number {
   let count = usage.entries;
+  for (const key in fields) if (reserved === undefined || !reserved.includes(key)) count++;
+  return count;
+}
+
+function bytesOf(fields: TraceFields, usage: CarrierUsage): number {
   let bytes = usage.bytes ?? 0;
-  for (const key in fields) {
-    count++;
-    if (limits.maxTotalBytes !== undefined) {
-      bytes += utf8Bytes(key) + utf8Bytes(fields[key] as string);
-    }
-  }
-  if (limits.maxEntries !== undefined && count > limits.maxEntries) return false;
-  return limits.maxTotalBytes === undefined || bytes <= limits.maxTotalBytes;
+  for (const key in fields) bytes += utf8Bytes(key) + utf8Bytes(fields[key] as string);
+  return bytes;
 }
 
 /**

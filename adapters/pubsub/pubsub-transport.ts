@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { CarrierLimits, CarrierUsage } from '../../src/limits.js';
 import { TRACEPARENT, TRACESTATE, type TraceFields } from '../../src/propagation.js';
+import { shared } from '../../src/registry.js';
 import {
   ATTR_GCP_PUBSUB_MESSAGE_ACK_ID,
   ATTR_GCP_PUBSUB_MESSAGE_DELIVERY_ATTEMPT,
@@ -14,20 +15,73 @@ import type { MessagingTransport } from '../../src/transport.js';
 import type { PubSubMessage, PubSubOutgoingMessage } from './types.js';
 
 /**
+ * The attribute the client's built-in tracing (`enableOpenTelemetryTracing`) writes, and the
+ * only one its subscriber reads. tracehop writes it too: a copy of its own `traceparent`.
+ */
+export const GOOGCLIENT_TRACEPARENT = 'googclient_traceparent';
+/** The client's `tracestate` companion of {@link GOOGCLIENT_TRACEPARENT}. */
+export const GOOGCLIENT_TRACESTATE = 'googclient_tracestate';
+
+/**
  * What one Pub/Sub message may carry, measured in UTF-8 bytes: 100 attributes, keys up
- * to 256 bytes, values up to 1024 bytes.
+ * to 256 bytes, values up to 1024 bytes — and the copies tracehop adds so that a subscriber
+ * using the client's built-in tracing continues the trace: `traceparent` again as
+ * `googclient_traceparent`, `tracestate` as `googclient_tracestate`. What goes when a message
+ * is full: `googclient_tracestate` first, then `baggage` members, then `tracestate` members,
+ * and `traceparent` last; `googclient_traceparent` sits in the attribute kept for the client
+ * (see {@link PubSubTransport.usage}), so it never takes a W3C field's place.
  * @see https://cloud.google.com/pubsub/quotas#resource_limits
  */
 export const PUBSUB_LIMITS: CarrierLimits = Object.freeze({
   maxEntries: 100,
   maxKeyBytes: 256,
   maxValueBytes: 1024,
+  copies: Object.freeze({
+    [TRACEPARENT]: GOOGCLIENT_TRACEPARENT,
+    [TRACESTATE]: GOOGCLIENT_TRACESTATE,
+  }),
 });
 
-/** The attribute the client's built-in tracing (`enableOpenTelemetryTracing`) writes. */
-export const GOOGCLIENT_TRACEPARENT = 'googclient_traceparent';
-/** The client's `tracestate` companion of {@link GOOGCLIENT_TRACEPARENT}. */
-export const GOOGCLIENT_TRACESTATE = 'googclient_tracestate';
+/**
+ * What tracehop has seen of the client's built-in tracing in this process. Its switch is
+ * process-wide and, once on, stays on (any `new PubSub({ enableOpenTelemetryTracing: true })`
+ * turns it on for every client), and it is not exported, so tracehop watches what it does:
+ * for each message it traces, the client copies the message's attributes into a new object
+ * to add its own `googclient_traceparent` — replacing the `attributes` of the very message
+ * tracehop handed it, during the synchronous `publishMessage` call. The next message tracehop
+ * prepares looks at the previous one: replaced attributes mean the client's tracing is on.
+ * Shared by every copy of tracehop in the process.
+ */
+interface BuiltInTracingWatch {
+  /** The client's built-in tracing was seen at work: it stays on for the process. */
+  on: boolean;
+  /** The last message tracehop handed the client while `on` was false, until looked at. */
+  handed: PubSubOutgoingMessage | undefined;
+  /** The attributes object tracehop gave `handed`. */
+  attributes: PubSubOutgoingMessage['attributes'];
+}
+
+const builtInTracing = shared<BuiltInTracingWatch>('pubsub.builtInTracing', () => ({
+  on: false,
+  handed: undefined,
+  attributes: undefined,
+}));
+
+/** Whether the client's built-in tracing is known to be on in this process. */
+function builtInTracingOn(): boolean {
+  const watch = builtInTracing;
+  if (watch.on) return true;
+  const handed = watch.handed;
+  if (handed === undefined) return false;
+  // Let go of the message: only the last one is ever held, and only until the next publish.
+  watch.handed = undefined;
+  if (handed.attributes !== watch.attributes) watch.on = true;
+  watch.attributes = undefined;
+  return watch.on;
+}
+
+/** The copy whose attribute is kept for the client, whoever ends up writing it. */
+const ROOM_FOR_TRACEPARENT: readonly string[] = Object.freeze([GOOGCLIENT_TRACEPARENT]);
 
 const OPERATION_NAMES = Object.freeze({ process: 'subscribe' });
 
@@ -70,25 +124,63 @@ export class PubSubTransport implements MessagingTransport<PubSubOutgoingMessage
 
   /**
    * A copy of the message whose attributes are a copy of the caller's plus the trace
-   * fields. A message with neither data nor attributes is returned as it is, so the client
-   * rejects it exactly as it would without tracehop.
+   * fields — `traceparent`, `tracestate`, `baggage` and their `googclient_*` copies, as
+   * {@link PUBSUB_LIMITS} and {@link PubSubTransport.usage} let them fit. The caller's own
+   * `googclient_traceparent`/`googclient_tracestate` are never replaced, nor paired with a
+   * copy of tracehop's context. A message with neither data nor attributes is returned as it
+   * is, so the client rejects it exactly as it would without tracehop.
    */
   withHeaders(message: PubSubOutgoingMessage, fields: TraceFields): PubSubOutgoingMessage {
     const attributes = message.attributes;
     if (!message.data && message.json === undefined && countKeys(attributes) === 0) return message;
-    return {
-      ...message,
-      attributes: attributes ? { ...attributes, ...fields } : fields,
-    };
+    let merged: Record<string, string> = fields;
+    if (attributes) {
+      merged = { ...attributes, ...fields };
+      if (
+        (fields[GOOGCLIENT_TRACEPARENT] !== undefined ||
+          fields[GOOGCLIENT_TRACESTATE] !== undefined) &&
+        hasClientPair(attributes)
+      ) {
+        keepCallersPair(merged, attributes);
+      }
+    }
+    const traced: PubSubOutgoingMessage = { ...message, attributes: merged };
+    const watch = builtInTracing;
+    if (!watch.on) {
+      watch.handed = traced;
+      watch.attributes = merged;
+    }
+    return traced;
   }
 
   /**
-   * The caller's attributes, plus one kept free for the `googclient_traceparent` the client
-   * adds after tracehop when its built-in tracing is on (a process-wide switch tracehop
-   * cannot see), so that attribute never pushes a message over 100.
+   * The caller's attributes, plus the room of what the client's built-in tracing may add
+   * after tracehop: it writes its own `googclient_traceparent` (and `googclient_tracestate`
+   * when its span has a tracestate) whenever its process-wide switch is on, replacing any
+   * there, so that room is kept whether or not tracehop knows the switch is on and the client
+   * never pushes a message over 100 attributes. While tracehop has not seen the client's
+   * tracing at work, it fills that room with its own `googclient_traceparent` copy (so the
+   * room is not lost) and adds `googclient_tracestate` as the first field to go. Once it has
+   * seen it, it writes neither — the client would replace them, and it warns on the console
+   * for each `googclient_traceparent` it replaces — and keeps room for both. A caller's own
+   * `googclient_traceparent` or `googclient_tracestate` means no copies on that message.
    */
   usage(message: PubSubOutgoingMessage): CarrierUsage {
-    return { entries: 1 + countKeys(message.attributes) };
+    const attributes = message.attributes;
+    const entries = countKeys(attributes);
+    const ownTraceparent = attributes ? Object.hasOwn(attributes, GOOGCLIENT_TRACEPARENT) : false;
+    if (builtInTracingOn()) {
+      const ownTracestate = attributes ? Object.hasOwn(attributes, GOOGCLIENT_TRACESTATE) : false;
+      // The client replaces the caller's own in place: room only for what it adds.
+      return {
+        entries: entries + (ownTraceparent ? 0 : 1) + (ownTracestate ? 0 : 1),
+        copies: false,
+      };
+    }
+    if (attributes && hasClientPair(attributes)) {
+      return { entries: entries + (ownTraceparent ? 0 : 1), copies: false };
+    }
+    return { entries: entries + 1, reserved: ROOM_FOR_TRACEPARENT };
   }
 
   describeOutgoing(message: PubSubOutgoingMessage, attributes: Attributes): string {
@@ -117,4 +209,23 @@ function countKeys(attributes: PubSubOutgoingMessage['attributes']): number {
   let count = 0;
   if (attributes) for (const key in attributes) if (Object.hasOwn(attributes, key)) count++;
   return count;
+}
+
+/** Whether the caller set its own `googclient_traceparent` or `googclient_tracestate`. */
+function hasClientPair(attributes: Readonly<Record<string, string>>): boolean {
+  return (
+    Object.hasOwn(attributes, GOOGCLIENT_TRACEPARENT) ||
+    Object.hasOwn(attributes, GOOGCLIENT_TRACESTATE)
+  );
+}
+
+/** Puts the caller's own `googclient_*` pair back in `merged`, with no copy of tracehop's. */
+function keepCallersPair(
+  merged: Record<string, string>,
+  attributes: Readonly<Record<string, string>>,
+): void {
+  for (const key of [GOOGCLIENT_TRACEPARENT, GOOGCLIENT_TRACESTATE]) {
+    if (Object.hasOwn(attributes, key)) merged[key] = attributes[key] as string;
+    else Reflect.deleteProperty(merged, key);
+  }
 }

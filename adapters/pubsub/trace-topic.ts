@@ -30,8 +30,11 @@ const tracedTopics = shared('pubsub.tracedTopics', () => new WeakSet<object>());
  * client, so there is no separate `send` span per batch: the `create` span's duration is the
  * time the message waited in the batch plus the `Publish` call.
  *
- * Attributes beyond Pub/Sub's limits (100 per message, 256-byte keys, 1024-byte values) are
- * never sent: `baggage` members are dropped first, then `tracestate`; the publish itself
+ * The context also goes out as `googclient_traceparent` (and `googclient_tracestate`), which
+ * is all a subscriber using the client's built-in tracing reads. Attributes beyond Pub/Sub's
+ * limits (100 per message, 256-byte keys, 1024-byte values) are never sent:
+ * `googclient_tracestate` is dropped first, then `baggage` members, then `tracestate`, and
+ * `traceparent` last (see `PUBSUB_LIMITS`); the publish itself
  * never fails because of tracehop, and what was dropped is said once through `diag`. The
  * caller's message, attributes and ordering key are not modified.
  *

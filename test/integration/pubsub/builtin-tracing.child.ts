@@ -4,9 +4,10 @@
  *
  *   PUBSUB_EMULATOR_HOST=127.0.0.1:8085 node --import tsx builtin-tracing.child.ts
  *
- * Publishes two messages on one topic with the client's tracing on — one through tracehop's
- * `traceTopic`, one through the raw topic — consumes both with `tracePubSubHandler`, and prints
- * `RESULT {json}`: every span, what each handler saw, and the spans still open.
+ * Publishes three messages on one topic with the client's tracing on — `both` through tracehop's
+ * `traceTopic`, `client-only` through the raw topic, then `both-again` through `traceTopic` —
+ * consumes them with `tracePubSubHandler`, and prints `RESULT {json}`: every span, what each
+ * handler saw, the spans still open, and what went to `console.warn` (where the client warns).
  */
 import { randomUUID } from 'node:crypto';
 import { PubSub, type Message } from '@google-cloud/pubsub';
@@ -37,6 +38,7 @@ export interface ChildResult {
   spans: ChildSpan[];
   open: { name: string; scope: string }[];
   warnings: string[];
+  consoleWarnings: string[];
 }
 
 const host = process.env['PUBSUB_EMULATOR_HOST'];
@@ -44,6 +46,8 @@ if (!host) throw new Error('PUBSUB_EMULATOR_HOST is not set');
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 
 const tracing = setupTestTracing();
+const consoleWarnings: string[] = [];
+console.warn = (...args: unknown[]) => void consoleWarnings.push(args.map(String).join(' '));
 const warnings: string[] = [];
 diag.setLogger(
   {
@@ -78,7 +82,7 @@ const bothHandled = new Promise<void>((resolve) => {
           activeSpanId: trace.getActiveSpan()?.spanContext().spanId,
         };
         message.ack();
-        if (Object.keys(seen).length === 2) resolve();
+        if (Object.keys(seen).length === 3) resolve();
       },
       { subscription },
     ),
@@ -94,13 +98,18 @@ await tracer.startActiveSpan('POST /client-only', async (span) => {
   await rawTopic.publishMessage({ data: Buffer.from('client-only') });
   span.end();
 });
+// Published after tracehop has seen the client's tracing replace the first message's attributes.
+await tracer.startActiveSpan('POST /both-again', async (span) => {
+  await tracedTopic.publishMessage({ data: Buffer.from('both-again') });
+  span.end();
+});
 await bothHandled;
 const count = (spans: ReadableSpan[], name: string) => spans.filter((s) => s.name === name).length;
 // The client ends its own subscribe spans once its batched ack call returns.
 const spans = await tracing.waitForSpans(
   (all) =>
-    count(all, `subscribe ${subscriptionId}`) === 2 &&
-    count(all, `${subscriptionId} subscribe`) === 2,
+    count(all, `subscribe ${subscriptionId}`) === 3 &&
+    count(all, `${subscriptionId} subscribe`) === 3,
 );
 await subscription.close();
 await subscription.delete();
@@ -121,6 +130,7 @@ const result: ChildResult = {
     links: span.links.map((link) => link.context.spanId),
   })),
   warnings,
+  consoleWarnings,
   open: tracing.openSpans().map((span) => ({
     name: (span as unknown as ReadableSpan).name,
     scope: (span as unknown as ReadableSpan).instrumentationScope.name,

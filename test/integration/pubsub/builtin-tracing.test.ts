@@ -42,7 +42,8 @@ const traceparentOf = (span: ChildSpan) => `00-${span.traceId}-${span.spanId}-01
 
 describe("with the client's built-in tracing (enableOpenTelemetryTracing) on as well", () => {
   it('tracehop and the client trace into one trace: no broken parents, no injection that changes it', async () => {
-    const { spans, seen, open, topicId, subscriptionId, warnings } = await runChild();
+    const { spans, seen, open, topicId, subscriptionId, warnings, consoleWarnings } =
+      await runChild();
     // traceTopic noticed the client's own tracing and said so once, with the switch to turn it off.
     expect(warnings.filter((w) => w.includes('enableOpenTelemetryTracing: false'))).toHaveLength(1);
     const mine = spans.filter((s) => s.scope === 'tracehop');
@@ -58,9 +59,14 @@ describe("with the client's built-in tracing (enableOpenTelemetryTracing) on as 
     const clientSubscribe = one(clients.filter(traceOf), `${subscriptionId} subscribe`);
 
     // tracehop's traceparent is its create span; the client's own attribute is the client's
-    // create span, which is a child of tracehop's (it runs in its context).
+    // create span, which is a child of tracehop's (it runs in its context): the client replaced
+    // the googclient_traceparent copy tracehop wrote, so the two stay one consistent trace.
     expect(seen['both']?.attributes['traceparent']).toBe(traceparentOf(create));
     expect(seen['both']?.attributes['googclient_traceparent']).toBe(traceparentOf(clientCreate));
+    expect(Object.keys(seen['both']?.attributes ?? {}).sort()).toEqual([
+      'googclient_traceparent',
+      'traceparent',
+    ]);
     expect(create.parentSpanId).toBe(request.spanId);
     expect(clientCreate.parentSpanId).toBe(create.spanId);
     // tracehop's process span continues tracehop's create span and is active in the handler;
@@ -95,6 +101,29 @@ describe("with the client's built-in tracing (enableOpenTelemetryTracing) on as 
         expect(ids.has(span.parentSpanId as string), span.name).toBe(true);
       }
     }
+
+    // --- the message published through traceTopic after that -----------------------------
+    // tracehop wrote a googclient_traceparent copy on `both`; the client replaced it with its
+    // own, warning on the console. From then on tracehop knows the client's tracing is on and
+    // writes no copy: `both-again` carries the same pair of contexts, with no further warning.
+    const againRequest = one(spans, 'POST /both-again');
+    const onAgain = (s: ChildSpan) => s.traceId === againRequest.traceId;
+    const againCreate = one(mine.filter(onAgain), `create ${topicId}`);
+    const againClientCreate = one(clients.filter(onAgain), `${topicId} create`);
+    expect(againClientCreate.parentSpanId).toBe(againCreate.spanId);
+    expect(seen['both-again']?.attributes).toEqual({
+      traceparent: traceparentOf(againCreate),
+      googclient_traceparent: traceparentOf(againClientCreate),
+    });
+    expect(one(mine.filter(onAgain), `subscribe ${subscriptionId}`).parentSpanId).toBe(
+      againCreate.spanId,
+    );
+    expect(one(clients.filter(onAgain), `${subscriptionId} subscribe`).parentSpanId).toBe(
+      againClientCreate.spanId,
+    );
+    expect(consoleWarnings).toEqual([
+      'googclient_traceparent key set as message attribute, but will be overridden.',
+    ]);
 
     // Every span tracehop started has ended. (The client 6.3.0 leaves its own
     // 'publisher batching' spans open; that is the client's, not tracehop's.)

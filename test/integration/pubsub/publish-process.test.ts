@@ -101,10 +101,12 @@ describe('publish and process on the emulator', () => {
       expect(afterAwait).toBe(spanId(process));
       expect(parentId(nested)).toBe(spanId(process));
 
-      // The message carries the create span's context; the caller's attributes are untouched.
+      // The message carries the create span's context, plain and as the client's own
+      // googclient_traceparent; the caller's attributes are untouched.
       expect(received.attributes).toEqual({
         customer: 'c-7',
         traceparent: `00-${traceId(create)}-${spanId(create)}-01`,
+        googclient_traceparent: `00-${traceId(create)}-${spanId(create)}-01`,
       });
       expect(attributes).toEqual({ customer: 'c-7' });
       expect(received.data.toString()).toBe('order-42');

@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 describe('traceTopic', () => {
-  it('publishes a copy with traceparent in a create span that ends with the message id', async () => {
+  it('publishes a copy with traceparent (and its googclient_ copy) in a create span that ends with the message id', async () => {
     const topic = new FakeTopic();
     const traced = traceTopic(topic);
     const message = { data: Buffer.from('x'), attributes: { a: '1' }, orderingKey: 'k' };
@@ -39,9 +39,11 @@ describe('traceTopic', () => {
     });
     const sent = topic.publisher.published[0];
     const context = span?.spanContext();
+    // The same context twice: plain W3C, and for subscribers using the client's built-in tracing.
     expect(sent?.attributes).toEqual({
       a: '1',
       traceparent: `00-${context?.traceId}-${context?.spanId}-01`,
+      googclient_traceparent: `00-${context?.traceId}-${context?.spanId}-01`,
     });
     expect(sent?.orderingKey).toBe('k');
     expect(sent?.data).toBe(message.data);
