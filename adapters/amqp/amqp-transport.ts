@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Message, Options } from 'amqplib';
+import { readHeaderIgnoringCase } from '../../src/header-names.js';
 import type { TraceFields } from '../../src/propagation.js';
 import {
   ATTR_MESSAGING_DESTINATION_NAME,
@@ -83,11 +84,10 @@ class AmqplibTransport implements AmqpTransport {
     this.deliveryName = consumerDestination('', '', queue);
   }
 
+  /** `key` exactly, else in any case (`TraceParent`): see {@link readHeaderIgnoringCase}. */
   readHeader(message: Message, key: string): unknown {
     const headers: unknown = message.properties?.headers;
-    return typeof headers === 'object' && headers !== null
-      ? (headers as Record<string, unknown>)[key]
-      : undefined;
+    return readHeaderIgnoringCase(headers as Record<string, unknown> | undefined, key);
   }
 
   withHeaders(message: AmqpOutgoingMessage, fields: TraceFields): AmqpOutgoingMessage {

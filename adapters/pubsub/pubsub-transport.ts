@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import { readHeaderIgnoringCase } from '../../src/header-names.js';
 import type { CarrierLimits, CarrierUsage } from '../../src/limits.js';
 import { TRACEPARENT, TRACESTATE, type TraceFields } from '../../src/propagation.js';
 import { shared } from '../../src/registry.js';
@@ -111,15 +112,20 @@ export class PubSubTransport implements MessagingTransport<PubSubOutgoingMessage
    * producer), so both kinds of producer continue into one trace.
    */
   readHeader(message: PubSubMessage, key: string): unknown {
-    const attributes = message.attributes as Record<string, string | undefined> | undefined;
-    if (attributes === undefined || attributes === null) return undefined;
-    if (key === TRACEPARENT) return attributes[TRACEPARENT] ?? attributes[GOOGCLIENT_TRACEPARENT];
-    if (key === TRACESTATE) {
-      return attributes[TRACEPARENT] !== undefined
-        ? attributes[TRACESTATE]
-        : attributes[GOOGCLIENT_TRACESTATE];
+    // Each name exactly, else in any case (`TraceParent`): see readHeaderIgnoringCase.
+    const attributes = message.attributes as Record<string, unknown> | undefined;
+    if (key === TRACEPARENT) {
+      return (
+        readHeaderIgnoringCase(attributes, TRACEPARENT) ??
+        readHeaderIgnoringCase(attributes, GOOGCLIENT_TRACEPARENT)
+      );
     }
-    return attributes[key];
+    if (key === TRACESTATE) {
+      return readHeaderIgnoringCase(attributes, TRACEPARENT) !== undefined
+        ? readHeaderIgnoringCase(attributes, TRACESTATE)
+        : readHeaderIgnoringCase(attributes, GOOGCLIENT_TRACESTATE);
+    }
+    return readHeaderIgnoringCase(attributes, key);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import { readHeaderIgnoringCase } from '../../src/header-names.js';
 import { TRACEPARENT } from '../../src/propagation.js';
 import {
   ATTR_AWS_SNS_TOPIC_ARN,
@@ -10,7 +11,7 @@ import type { ConsumerTransport } from '../../src/transport.js';
 import { ATTR_SQS_APPROXIMATE_RECEIVE_COUNT } from './attributes.js';
 import { awsTraceHeaderToTraceparent } from './aws-trace-header.js';
 import { queueNameFromArn } from './queue-info.js';
-import { snsAttributeValue, snsEnvelopeOf } from './sns-envelope.js';
+import { snsEnvelopeHasTraceparent, snsEnvelopeHeader, snsEnvelopeOf } from './sns-envelope.js';
 import { receiveCount } from './sqs-transport.js';
 import type { LambdaSqsMessageAttribute, LambdaSqsRecord } from './types.js';
 
@@ -40,19 +41,21 @@ export const lambdaSqsTransport: ConsumerTransport<LambdaSqsRecord> = {
 /**
  * Reads one trace header of a Lambda SQS record: `messageAttributes` holding
  * `traceparent`, then `attributes.AWSTraceHeader`, then an SNS envelope in the body (see
- * `readSqsHeader`, which does the same for SDK messages).
+ * `readSqsHeader`, which does the same for SDK messages). Attribute names match exactly,
+ * else in any case (`TraceParent` holds `traceparent`; see `readHeaderIgnoringCase`).
  */
 export function readLambdaSqsHeader(record: LambdaSqsRecord, key: string): unknown {
   const attributes = record?.messageAttributes;
-  const own = attributes?.[key];
-  if (attributes?.[TRACEPARENT] !== undefined) return attributeValue(own);
+  const own = readHeaderIgnoringCase(attributes, key) as LambdaSqsMessageAttribute | undefined;
+  const traceparent = key === TRACEPARENT ? own : readHeaderIgnoringCase(attributes, TRACEPARENT);
+  if (traceparent !== undefined) return attributeValue(own);
   const awsTraceHeader = record?.attributes?.AWSTraceHeader;
   if (awsTraceHeader !== undefined) {
     return key === TRACEPARENT ? awsTraceHeaderToTraceparent(awsTraceHeader) : attributeValue(own);
   }
   const envelope = snsEnvelopeOf(record, record?.body);
-  if (envelope !== undefined && envelope.attributes[TRACEPARENT] !== undefined) {
-    return snsAttributeValue(envelope.attributes[key]);
+  if (envelope !== undefined && snsEnvelopeHasTraceparent(envelope)) {
+    return snsEnvelopeHeader(envelope, key);
   }
   return attributeValue(own);
 }

@@ -25,6 +25,24 @@ const NO_MESSAGES: readonly Message[] = Object.freeze([]);
 /** The fields of the default (W3C) propagator, when no global one is registered. */
 const W3C_FIELDS: readonly string[] = Object.freeze([TRACEPARENT, TRACESTATE, BAGGAGE]);
 
+/**
+ * Other spellings of the W3C names that producers write (`TraceParent`, `TRACESTATE`…):
+ * SQS returns only the attributes asked for, matching names case-sensitively, so a receive
+ * that asks for `traceparent` alone would never see them. tracehop reads them in any case.
+ */
+const OTHER_SPELLINGS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  [TRACEPARENT]: Object.freeze(['TraceParent', 'Traceparent', 'TRACEPARENT']),
+  [TRACESTATE]: Object.freeze(['TraceState', 'Tracestate', 'TRACESTATE']),
+  [BAGGAGE]: Object.freeze(['Baggage', 'BAGGAGE']),
+});
+
+/** The propagator's fields and their other spellings (once per `ReceiveMessage`, not per message). */
+function attributeNamesFor(fields: readonly string[]): readonly string[] {
+  const names = [...fields];
+  for (const field of fields) names.push(...(OTHER_SPELLINGS[field] ?? []));
+  return names;
+}
+
 /** The system attributes tracehop reads: the X-Ray context and the receive count. */
 const SYSTEM_ATTRIBUTES: readonly MessageSystemAttributeName[] = Object.freeze([
   'AWSTraceHeader',
@@ -88,7 +106,7 @@ export function withTraceAttributeNames(input: ReceiveMessageRequest): ReceiveMe
   const fields = propagation.fields();
   const messageNames = withNames(
     input.MessageAttributeNames,
-    fields.length > 0 ? fields : W3C_FIELDS,
+    attributeNamesFor(fields.length > 0 ? fields : W3C_FIELDS),
     undefined,
     true,
   );

@@ -7,6 +7,9 @@
  * @packageDocumentation
  */
 
+import { hasHeaderIgnoringCase, readHeaderIgnoringCase } from '../../src/header-names.js';
+import { TRACEPARENT } from '../../src/propagation.js';
+
 /** One attribute inside an SNS envelope. */
 interface SnsAttribute {
   readonly Type?: unknown;
@@ -44,6 +47,24 @@ export function snsEnvelopeOf(message: unknown, body: unknown): SnsEnvelope | un
     parsed.set(message, envelope);
   }
   return envelope ?? undefined;
+}
+
+/**
+ * Whether an envelope carries a trace context: a `traceparent` attribute, in any case
+ * (`TraceParent` counts), as the message attributes' does.
+ */
+export function snsEnvelopeHasTraceparent(envelope: SnsEnvelope): boolean {
+  return hasHeaderIgnoringCase(envelope.attributes, TRACEPARENT);
+}
+
+/**
+ * The value of the envelope's attribute `key`, exactly or else in any case (see
+ * `readHeaderIgnoringCase`), as {@link snsAttributeValue} reads it.
+ */
+export function snsEnvelopeHeader(envelope: SnsEnvelope, key: string): unknown {
+  return snsAttributeValue(
+    readHeaderIgnoringCase(envelope.attributes, key) as SnsAttribute | undefined,
+  );
 }
 
 /**

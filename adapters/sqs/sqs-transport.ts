@@ -1,5 +1,6 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { readHeaderIgnoringCase } from '../../src/header-names.js';
 import type { CarrierLimits, CarrierUsage } from '../../src/limits.js';
 import { TRACEPARENT, type TraceFields } from '../../src/propagation.js';
 import { reportOnce } from '../../src/report.js';
@@ -24,7 +25,7 @@ import { messageBytes } from './message-size.js';
 import type { SqsOutgoingMessage } from './internal-types.js';
 import { queueInfo } from './queue-info.js';
 import { receivedFrom } from './in-flight.js';
-import { snsAttributeValue, snsEnvelopeOf } from './sns-envelope.js';
+import { snsEnvelopeHasTraceparent, snsEnvelopeHeader, snsEnvelopeOf } from './sns-envelope.js';
 
 /** SQS allows at most 10 message attributes on one message. */
 const MAX_MESSAGE_ATTRIBUTES = 10;
@@ -170,18 +171,21 @@ export function receiveCount(value: unknown): number | undefined {
  * 2. the `AWSTraceHeader` system attribute, answering for `traceparent`;
  * 3. an SNS envelope in the body whose attributes hold `traceparent`;
  * and otherwise the message attributes (for propagators with other field names).
+ * Attribute names match exactly, else in any case (`TraceParent` holds `traceparent`, in
+ * the message attributes and in the envelope alike; see `readHeaderIgnoringCase`).
  */
 export function readSqsHeader(message: Message, key: string): unknown {
   const attributes = message?.MessageAttributes;
-  const own = attributes?.[key];
-  if (attributes?.[TRACEPARENT] !== undefined) return attributeValue(own);
+  const own = readHeaderIgnoringCase(attributes, key) as MessageAttributeValue | undefined;
+  const traceparent = key === TRACEPARENT ? own : readHeaderIgnoringCase(attributes, TRACEPARENT);
+  if (traceparent !== undefined) return attributeValue(own);
   const awsTraceHeader = message?.Attributes?.AWSTraceHeader;
   if (awsTraceHeader !== undefined) {
     return key === TRACEPARENT ? awsTraceHeaderToTraceparent(awsTraceHeader) : attributeValue(own);
   }
   const envelope = snsEnvelopeOf(message, message?.Body);
-  if (envelope !== undefined && envelope.attributes[TRACEPARENT] !== undefined) {
-    return snsAttributeValue(envelope.attributes[key]);
+  if (envelope !== undefined && snsEnvelopeHasTraceparent(envelope)) {
+    return snsEnvelopeHeader(envelope, key);
   }
   return attributeValue(own);
 }

@@ -27,8 +27,10 @@ export interface SqsClientOptions extends TracingOptions {
   readonly maxMessageBytes?: number;
   /**
    * Make `ReceiveMessage` return what tracehop needs even when the caller did not ask for
-   * it: the propagator's fields (`traceparent`, `tracestate`, `baggage`) are added to
-   * `MessageAttributeNames`, and `AWSTraceHeader` and `ApproximateReceiveCount` to
+   * it: the propagator's fields (`traceparent`, `tracestate`, `baggage`) and their common
+   * other spellings (`TraceParent`, `Traceparent`, `TRACEPARENT`, `TraceState`, `Tracestate`,
+   * `TRACESTATE`, `Baggage`, `BAGGAGE` — SQS matches names case-sensitively, tracehop reads
+   * them in any case) are added to `MessageAttributeNames`, and `AWSTraceHeader` and `ApproximateReceiveCount` to
    * `MessageSystemAttributeNames` — on a copy of the input, and only where the caller did
    * not already ask for `All`. The caller then sees these entries in the received
    * messages' `MessageAttributes` and `Attributes` too. Without them SQS does not return

@@ -154,6 +154,14 @@ describe('ReceiveMessage (fauxqs)', () => {
         'traceparent',
         'tracestate',
         'baggage',
+        'TraceParent',
+        'Traceparent',
+        'TRACEPARENT',
+        'TraceState',
+        'Tracestate',
+        'TRACESTATE',
+        'Baggage',
+        'BAGGAGE',
       ]);
       expect(asked?.['MessageSystemAttributeNames']).toEqual([
         'AWSTraceHeader',

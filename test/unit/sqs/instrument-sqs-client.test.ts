@@ -98,6 +98,14 @@ describe('instrumentSqsClient', () => {
       'traceparent',
       'tracestate',
       'baggage',
+      'TraceParent',
+      'Traceparent',
+      'TRACEPARENT',
+      'TraceState',
+      'Tracestate',
+      'TRACESTATE',
+      'Baggage',
+      'BAGGAGE',
     ]);
     expect(attributes).toEqual({ own: { DataType: 'String', StringValue: 'v' } });
   });
