@@ -13,6 +13,7 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api';
 import type { ConsumerLifecycle } from './consumer-lifecycle.js';
+import { ATTR_CONTEXT_SOURCE, ContextSources, type ContextSourceKind } from './context-source.js';
 import { isPromiseLike, recordError } from './errors.js';
 import { MessagingSpans } from './messaging-spans.js';
 import type { BaggagePolicy, ConsumerOptions, ProcessRelation } from './options.js';
@@ -41,16 +42,22 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
   private readonly relation: ProcessRelation;
   private readonly baggagePolicy: BaggagePolicy;
   private readonly pending: PendingScopes;
+  /** The `contextSource` option; `undefined` without one. */
+  private readonly sources: ContextSources<TIncoming> | undefined;
 
+  /**
+   * @throws TypeError when `contextSource` is neither a function nor an array of them
+   */
   constructor(
     readonly transport: ConsumerTransport<TIncoming>,
-    options: ConsumerOptions = {},
+    options: ConsumerOptions<NoInfer<TIncoming>> = {},
   ) {
     super(transport, options);
     this.getter = safeGetter((message: TIncoming, key) => transport.readHeader(message, key));
     this.relation = options.relation ?? 'child';
     this.baggagePolicy = options.baggage ?? 'keep';
     this.pending = new PendingScopes(options.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS);
+    this.sources = ContextSources.of(options.contextSource, transport, this.getter);
   }
 
   /** How many `process` spans wait for their message to be settled. */
@@ -103,7 +110,9 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
    * Starts the `process` span (CONSUMER) of one message. With relation `child` it is
    * a child of the message's creation context and links to it (and, when a span was
    * active around the call, links to that too); with `link`, a new trace that links to
-   * it. A message without a valid context gets a span under `base`. Baggage is filtered by
+   * it. A message whose headers carry no valid context is looked up in the `contextSource`
+   * option, when there is one (the span then gets `tracehop.context.source`); without a
+   * context from either, it gets a span under `base`. Baggage is filtered by
    * the baggage policy and kept either way. Most callers want {@link process}, which also
    * runs the handler and ends the span.
    *
@@ -113,11 +122,23 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
   startProcess(message: TIncoming, base: Context = contextApi.active()): ProcessScope {
     const active = base;
     let parent = this.extract(message, active);
-    const creation = trace.getSpanContext(parent);
+    let creation = trace.getSpanContext(parent);
     const ambient = trace.getSpanContext(contextApi.active());
+    let continued = creation !== undefined && creation.isRemote && creation !== ambient;
+    let sourceKind: ContextSourceKind | undefined;
+    if (!continued && this.sources !== undefined) {
+      // Only for messages whose headers carry no context: the fast path is the check above.
+      const found = this.sources.find(message, parent);
+      if (found !== undefined) {
+        parent = found.context;
+        creation = trace.getSpanContext(parent);
+        sourceKind = found.kind;
+        continued = true;
+      }
+    }
     const links: Link[] = [];
     let root = false;
-    if (creation !== undefined && creation.isRemote && creation !== ambient) {
+    if (continued && creation !== undefined) {
       links.push({ context: creation });
       if (this.relation === 'link') {
         root = true;
@@ -128,6 +149,7 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
     }
     parent = this.applyBaggagePolicy(parent);
     const attributes: Attributes = {};
+    if (sourceKind !== undefined) attributes[ATTR_CONTEXT_SOURCE] = sourceKind;
     const destination = this.transport.describeIncoming(message, attributes);
     const span = this.startSpan(
       'process',

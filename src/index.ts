@@ -18,6 +18,19 @@ export type {
   SpanNameFormatter,
   TracingOptions,
 } from './options.js';
+export {
+  fromBodyField,
+  fromHeaders,
+  ATTR_CONTEXT_SOURCE,
+  MAX_CONTEXT_BODY_BYTES,
+  type BodyPath,
+  type ContextCarrier,
+  type ContextSource,
+  type ContextSourceInput,
+  type ContextSourceKind,
+  type HeaderAliases,
+} from './context-source.js';
+export { toBodyField } from './body-context.js';
 export type { CarrierLimits, CarrierUsage } from './limits.js';
 export { BAGGAGE, TRACEPARENT, TRACESTATE, type TraceFields } from './propagation.js';
 export {

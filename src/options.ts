@@ -1,4 +1,5 @@
 import type { TracerProvider } from '@opentelemetry/api';
+import type { ContextSource } from './context-source.js';
 
 /**
  * Formats a span name from the operation (`send`, `process`, `ack`…) and the
@@ -39,8 +40,27 @@ export type ProcessRelation = 'child' | 'link';
  */
 export type BaggagePolicy = 'keep' | 'drop' | readonly string[];
 
-/** Options of the consumer-side decorators. */
-export interface ConsumerOptions extends TracingOptions {
+/**
+ * Options of the consumer-side decorators.
+ * @typeParam TMessage - the message the decorator's handler gets, which a `contextSource`
+ * receives
+ */
+export interface ConsumerOptions<TMessage = unknown> extends TracingOptions {
+  /**
+   * Where else to look for a message's trace context when its standard headers carry none
+   * (no valid `traceparent`, no `AWSTraceHeader`, no SNS envelope…): for producers that
+   * still propagate it their own way — a JSON body field (`fromBodyField`), headers of
+   * other names (`fromHeaders`), or anything a function of yours can read. An array
+   * is asked in order; the first valid context wins. What a source returns is validated
+   * like headers: malformed, absent or a source that throws → the message is processed on
+   * a new trace, said once through `diag`, never thrown. The `process` span of a message
+   * whose context came from a source gets `tracehop.context.source` (`body`,
+   * `header-alias`, `custom`). Messages with standard headers never reach a source, so it
+   * costs nothing once every producer is migrated; see docs/migration.md.
+   * @defaultValue none: only the standard headers are read (a message without them starts
+   * a new trace)
+   */
+  readonly contextSource?: ContextSource<TMessage> | readonly ContextSource<TMessage>[];
   /**
    * How each `process` span relates to the message's creation context.
    * @defaultValue `'child'`

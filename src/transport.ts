@@ -75,6 +75,14 @@ export interface ConsumerTransport<TIncoming> extends TransportIdentity {
   readHeader(message: TIncoming, key: string): unknown;
 
   /**
+   * The body of a received message as the broker delivered it (AMQP `content`, SQS `Body`,
+   * Pub/Sub `data`), for a `contextSource` that reads a trace context from the body. Read
+   * only for messages whose headers carry no context, and only when a source asks for it.
+   * @defaultValue none: body sources (`fromBodyField`) find nothing, said once
+   */
+  body?(message: TIncoming): string | Uint8Array | undefined;
+
+  /**
    * Adds the semantic-convention attributes of a received message to `attributes` (those
    * of its `process` span) and returns its destination as it appears in the span name
    * (`process {destination}`).

@@ -127,6 +127,12 @@ class AmqplibTransport implements AmqpTransport {
     return destination;
   }
 
+  /** The delivered `content`, for a `contextSource` that reads the body. */
+  body(message: Message): Uint8Array | undefined {
+    const content: unknown = message?.content;
+    return content instanceof Uint8Array ? content : undefined;
+  }
+
   describeIncoming(message: Message, attributes: Attributes): string {
     const fields = message.fields;
     const exchange = asString(fields?.exchange);

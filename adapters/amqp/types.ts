@@ -50,7 +50,8 @@ export type TracedChannel<C extends AmqpChannel> = C extends Channel
 export type AmqpTransportHook = (transport: AmqpTransport) => AmqpTransport;
 
 /** Options of `traceChannel`. */
-export interface TraceChannelOptions extends ConsumerOptions, HandlerErrorOptions<Message> {
+export interface TraceChannelOptions
+  extends ConsumerOptions<Message>, HandlerErrorOptions<Message> {
   /**
    * Decorates the RabbitMQ description (see {@link AmqpTransportHook}).
    * @defaultValue the built-in description, unchanged
@@ -71,7 +72,7 @@ export interface AutoSettleOptions {
 }
 
 /** Options of `traceAmqpHandler`. */
-export interface AmqpHandlerOptions extends ConsumerOptions, HandlerErrorOptions<Message> {
+export interface AmqpHandlerOptions extends ConsumerOptions<Message>, HandlerErrorOptions<Message> {
   /**
    * The channel the handler's messages come from, plain or wrapped with `traceChannel`.
    * tracehop listens for its `close` (ending in-flight `process` spans with an error),

@@ -196,6 +196,12 @@ export class PubSubTransport implements MessagingTransport<PubSubOutgoingMessage
     return topic;
   }
 
+  /** The received `data`, for a `contextSource` that reads the body. */
+  body(message: PubSubMessage): Uint8Array | undefined {
+    const data: unknown = message?.data;
+    return data instanceof Uint8Array ? data : undefined;
+  }
+
   describeIncoming(message: PubSubMessage, attributes: Attributes): string {
     const subscription = this.subscriptionId ?? '';
     attributes[ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME] = subscription;

@@ -68,7 +68,8 @@ export type PubSubSubscriptionRef =
 export type TraceTopicOptions = TracingOptions;
 
 /** Options of {@link tracePubSubHandler}. */
-export interface PubSubHandlerOptions extends ConsumerOptions, HandlerErrorOptions<PubSubMessage> {
+export interface PubSubHandlerOptions
+  extends ConsumerOptions<PubSubMessage>, HandlerErrorOptions<PubSubMessage> {
   /**
    * The subscription the handler listens on: the `Subscription` object or its name.
    * Its id names the `process` span (`subscribe {subscription}`) and is recorded as

@@ -23,6 +23,11 @@ import type { LambdaSqsMessageAttribute, LambdaSqsRecord } from './types.js';
 export const lambdaSqsTransport: ConsumerTransport<LambdaSqsRecord> = {
   system: MESSAGING_SYSTEM_NAME_VALUE_AWS_SQS,
   readHeader: readLambdaSqsHeader,
+  /** The record's `body`, for a `contextSource` that reads the body. */
+  body(record) {
+    const body: unknown = record?.body;
+    return typeof body === 'string' ? body : undefined;
+  },
   describeIncoming(record, attributes: Attributes) {
     // Optional chaining throughout: whatever a handler is given still gets a span.
     const name = queueNameFromArn(record?.eventSourceARN);

@@ -112,6 +112,12 @@ export class SqsTransport implements MessagingTransport<SqsOutgoingMessage, Mess
     return describeQueue(message.QueueUrl, attributes, true);
   }
 
+  /** The received `Body`, for a `contextSource` that reads the body. */
+  body(message: Message): string | undefined {
+    const body: unknown = message?.Body;
+    return typeof body === 'string' ? body : undefined;
+  }
+
   describeIncoming(message: Message, attributes: Attributes): string {
     const destination = describeQueue(
       receivedFrom(message) ?? this.defaultQueueUrl,

@@ -1,3 +1,4 @@
+import type { Message } from '@aws-sdk/client-sqs';
 import type { ConsumerOptions, TracingOptions } from '../../src/options.js';
 
 /** Options of {@link instrumentSqsClient}. */
@@ -60,7 +61,7 @@ export interface SqsClientOptions extends TracingOptions {
 export type SqsAwaitSettle = 'returned' | 'always' | 'never';
 
 /** Options of {@link traceSqsHandler}. */
-export interface SqsHandlerOptions extends ConsumerOptions {
+export interface SqsHandlerOptions extends ConsumerOptions<Message> {
   /**
    * The URL of the queue the handler's messages come from, for the `process` span's name
    * and attributes. Not needed when the messages were received through an instrumented
@@ -89,7 +90,7 @@ export interface SqsBatchHandlerOptions extends SqsHandlerOptions {
 }
 
 /** Options of {@link traceLambdaSqsHandler}. */
-export interface LambdaSqsHandlerOptions extends ConsumerOptions {
+export interface LambdaSqsHandlerOptions extends ConsumerOptions<LambdaSqsRecord> {
   /**
    * Answer with a partial batch failure response, `{ batchItemFailures: [{ itemIdentifier }] }`
    * listing the records whose handler threw, so that Lambda deletes the others and only
