@@ -10,16 +10,15 @@ export interface TraceLogFields {
   readonly trace_flags?: string;
 }
 
-const NONE: TraceLogFields = Object.freeze({});
-
 /**
  * `{ trace_id, span_id, trace_flags }` of the span active in `ctx` (the current
  * context by default), or an empty object when there is none. Made for a logger's
- * mixin or format: see the README for pino and winston.
+ * mixin or format: see the README for pino and winston. Always a new object, which
+ * the caller may change: pino merges a log call's own fields into the mixin's result.
  */
 export function traceLogFields(ctx: Context = contextApi.active()): TraceLogFields {
   const spanContext = trace.getSpanContext(ctx);
-  if (spanContext === undefined || !trace.isSpanContextValid(spanContext)) return NONE;
+  if (spanContext === undefined || !trace.isSpanContextValid(spanContext)) return {};
   return {
     trace_id: spanContext.traceId,
     span_id: spanContext.spanId,

@@ -1,4 +1,5 @@
 import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { traceLogFields } from '../../src/log-fields.js';
 import { setupTestTracing } from '../../src/testing/index.js';
@@ -30,5 +31,20 @@ describe('traceLogFields', () => {
       traceFlags: TraceFlags.NONE,
     });
     expect(traceLogFields(ctx).trace_flags).toBe('00');
+  });
+
+  it('works as a pino mixin outside any span, where pino adds the call’s fields to it', () => {
+    const written: string[] = [];
+    const logger = pino(
+      { mixin: () => traceLogFields() },
+      { write: (line: string) => void written.push(line) },
+    );
+    logger.info({ port: 3000 }, 'listening'); // pino assigns { port } onto the mixin's object
+    logger.info({ port: 3001 }, 'again');
+    expect(written.map((line) => JSON.parse(line) as Record<string, unknown>)).toMatchObject([
+      { port: 3000, msg: 'listening' },
+      { port: 3001, msg: 'again' },
+    ]);
+    expect(traceLogFields()).toEqual({});
   });
 });
