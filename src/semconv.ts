@@ -47,6 +47,8 @@ export const ATTR_SERVER_PORT = 'server.port';
 
 export const MESSAGING_SYSTEM_NAME_VALUE_RABBITMQ = 'rabbitmq';
 export const MESSAGING_SYSTEM_NAME_VALUE_AWS_SQS = 'aws.sqs';
+/** SNS kept its value in 1.45 (`aws.sns` before and after), so it has no previous name. */
+export const MESSAGING_SYSTEM_NAME_VALUE_AWS_SNS = 'aws.sns';
 export const MESSAGING_SYSTEM_NAME_VALUE_GCP_PUBSUB = 'gcp.pubsub';
 
 /** `messaging.operation.type` values. */
