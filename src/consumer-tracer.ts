@@ -14,7 +14,18 @@ import {
 } from '@opentelemetry/api';
 import type { ConsumerLifecycle } from './consumer-lifecycle.js';
 import { ATTR_CONTEXT_SOURCE, ContextSources, type ContextSourceKind } from './context-source.js';
-import { isPromiseLike, recordError } from './errors.js';
+import { errorType, isPromiseLike, recordError } from './errors.js';
+import {
+  addCount,
+  ATTR_MESSAGE_QUEUE_TIME,
+  markCountedAtReceive,
+  MeteredSpan,
+  queueTimeSeconds,
+  recordValue,
+  secondsSince,
+  takeCountedAtReceive,
+  type MetricDestination,
+} from './messaging-metrics.js';
 import { MessagingSpans } from './messaging-spans.js';
 import type { BaggagePolicy, ConsumerOptions, ProcessRelation } from './options.js';
 import { PendingScopes } from './pending-scopes.js';
@@ -91,9 +102,12 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
 
   /**
    * Ends a `receive` span: links it to every received message's creation context and
-   * records how many arrived.
+   * records how many arrived. With metrics on, the messages are counted in
+   * `messaging.client.consumed.messages` here, once: their `process` spans do not count
+   * them again.
    */
   endReceive(span: Span, messages: readonly TIncoming[], error?: unknown): void {
+    if (span instanceof MeteredSpan && messages.length > 0) this.countReceived(span, messages);
     if (span.isRecording()) {
       span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, messages.length);
       const links: Link[] = [];
@@ -106,6 +120,17 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
     this.endSpan(span, error);
   }
 
+  private countReceived(span: MeteredSpan, messages: readonly TIncoming[]): void {
+    const instruments = this.metrics.instruments;
+    if (instruments === undefined) return;
+    addCount(
+      instruments.consumed,
+      messages.length,
+      span.destination.attributes(undefined, this.operationName('receive'), undefined),
+    );
+    for (const message of messages) markCountedAtReceive(message);
+  }
+
   /**
    * Starts the `process` span (CONSUMER) of one message. With relation `child` it is
    * a child of the message's creation context and links to it (and, when a span was
@@ -113,13 +138,19 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
    * it. A message whose headers carry no valid context is looked up in the `contextSource`
    * option, when there is one (the span then gets `tracehop.context.source`); without a
    * context from either, it gets a span under `base`. Baggage is filtered by
-   * the baggage policy and kept either way. Most callers want {@link process}, which also
-   * runs the handler and ends the span.
+   * the baggage policy and kept either way. When the transport knows when the broker
+   * accepted the message ({@link ConsumerTransport.sentAt}), the span gets
+   * `tracehop.message.queue_time`. With metrics on, the message is counted in
+   * `messaging.client.consumed.messages` (unless its `receive` counted it) and its queue
+   * time recorded. Most callers want {@link process}, which also runs the handler and ends
+   * the span.
    *
    * @param base - the context to read the message's on top of: the active one, or one
    * that already carries a creation context found elsewhere (a CloudEvent's extension).
    */
   startProcess(message: TIncoming, base: Context = contextApi.active()): ProcessScope {
+    const instruments = this.metrics.instruments;
+    const startedAt = instruments === undefined ? 0 : performance.now();
     const active = base;
     let parent = this.extract(message, active);
     let creation = trace.getSpanContext(parent);
@@ -151,6 +182,8 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
     const attributes: Attributes = {};
     if (sourceKind !== undefined) attributes[ATTR_CONTEXT_SOURCE] = sourceKind;
     const destination = this.transport.describeIncoming(message, attributes);
+    const queueTime = this.transport.sentAt === undefined ? undefined : this.queueTime(message);
+    if (queueTime !== undefined) attributes[ATTR_MESSAGE_QUEUE_TIME] = queueTime;
     const span = this.startSpan(
       'process',
       destination,
@@ -160,7 +193,39 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
       links,
       root,
     );
-    return new ProcessScope(span, trace.setSpan(parent, span), destination, this);
+    if (instruments === undefined) {
+      return new ProcessScope(span, trace.setSpan(parent, span), destination, this);
+    }
+    let metric: MetricDestination | undefined;
+    try {
+      metric = this.metrics.destinationOf(attributes);
+      const delivered = metric.attributes(undefined, this.operationName('process'), undefined);
+      if (!takeCountedAtReceive(message)) addCount(instruments.consumed, 1, delivered);
+      if (queueTime !== undefined) recordValue(instruments.queueTime, queueTime, delivered);
+    } catch (error) {
+      reportOnce('metrics:process', `could not record metrics of a message: ${String(error)}`);
+    }
+    return new ProcessScope(
+      span,
+      trace.setSpan(parent, span),
+      destination,
+      this,
+      metric,
+      startedAt,
+    );
+  }
+
+  /** The message's queue time in seconds, from the transport's `sentAt`; never throws. */
+  private queueTime(message: TIncoming): number | undefined {
+    try {
+      return queueTimeSeconds(this.transport.sentAt?.(message));
+    } catch (error) {
+      reportOnce(
+        `sent-at:${this.transport.system}`,
+        `could not read when a ${this.transport.system} message was sent: ${String(error)}`,
+      );
+      return undefined;
+    }
   }
 
   /**
@@ -290,6 +355,33 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
   /** @internal */
   scopeEnded(scope: ProcessScope): void {
     this.pending.delete(scope);
+  }
+
+  /** @internal */
+  processed(metric: MetricDestination, startedAt: number, error: string | undefined): void {
+    const instruments = this.metrics.instruments;
+    if (instruments === undefined) return;
+    recordValue(
+      instruments.processDuration,
+      secondsSince(startedAt),
+      metric.attributes(undefined, this.operationName('process'), error),
+    );
+  }
+
+  /** @internal */
+  settleMeasured(
+    metric: MetricDestination,
+    operation: string,
+    error: unknown,
+    seconds: number,
+  ): void {
+    const instruments = this.metrics.instruments;
+    if (instruments === undefined) return;
+    recordValue(
+      instruments.operationDuration,
+      seconds,
+      metric.attributes('settle', operation, error === undefined ? undefined : errorType(error)),
+    );
   }
 
   /** @internal */

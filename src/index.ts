@@ -10,9 +10,15 @@ export { ConsumerTracer, ATTR_SETTLE_LATE, DEFAULT_SETTLE_TIMEOUT_MS } from './c
 export type { ConsumerLifecycle } from './consumer-lifecycle.js';
 export { SettleIndex, type SettleTarget } from './settle-index.js';
 export { ProcessScope, ATTR_PROCESS_TIMED_OUT } from './process-scope.js';
+export {
+  ATTR_MESSAGE_QUEUE_TIME,
+  METRIC_MESSAGING_QUEUE_TIME,
+  QUEUE_TIME_BUCKETS,
+} from './messaging-metrics.js';
 export type {
   BaggagePolicy,
   ConsumerOptions,
+  DestinationTemplate,
   HandlerErrorOptions,
   ProcessRelation,
   SpanNameFormatter,

@@ -8,8 +8,11 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { recordError } from './errors.js';
+import { DestinationTemplates, MessagingMetrics, MeteredSpan } from './messaging-metrics.js';
 import type { SpanNameFormatter, TracingOptions } from './options.js';
+import { reportOnce } from './report.js';
 import {
+  ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
   ATTR_MESSAGING_OPERATION_NAME,
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM_NAME,
@@ -30,8 +33,11 @@ export const defaultSpanName: SpanNameFormatter = (operation, destination) =>
 export class MessagingSpans {
   /** How span names are formed (the `spanName` option). */
   readonly spanName: SpanNameFormatter;
+  /** The messaging metrics of this tracer's spans (see {@link TracingOptions.meterProvider}). */
+  readonly metrics: MessagingMetrics;
   private readonly previousNames = wantsPreviousNames();
   private readonly tracerSource: TracingOptions['tracerProvider'];
+  private readonly templates: DestinationTemplates | undefined;
   private cachedTracer: Tracer | undefined;
 
   constructor(
@@ -40,6 +46,9 @@ export class MessagingSpans {
   ) {
     this.spanName = options.spanName ?? defaultSpanName;
     this.tracerSource = options.tracerProvider;
+    const hook = options.destinationTemplate;
+    this.templates = typeof hook === 'function' ? new DestinationTemplates(hook) : undefined;
+    this.metrics = new MessagingMetrics(identity.system, options, this.previousNames);
   }
 
   /** The tracer spans come from (the global provider's unless one was given). */
@@ -58,8 +67,12 @@ export class MessagingSpans {
 
   /**
    * Starts a messaging span with the system and operation attributes added to
-   * `attributes` (which it takes ownership of), all set at start so samplers see them.
-   * `operation` overrides the operation name (`ack`, `nack`… for settle spans).
+   * `attributes` (which it takes ownership of), all set at start so samplers see them, and
+   * `messaging.destination.template` when the `destinationTemplate` option gives one.
+   * `operation` overrides the operation name (`ack`, `nack`… for settle spans). While
+   * metrics are on, a `send`, `create` or `receive` span comes back wrapped so that its end
+   * records the operation's duration and, for `send` and `create`, its messages as sent
+   * (`messaging.batch.message_count` of them, else 1).
    */
   startSpan(
     type: MessagingOperationType,
@@ -74,12 +87,42 @@ export class MessagingSpans {
     attributes[ATTR_MESSAGING_SYSTEM_NAME] = this.identity.system;
     attributes[ATTR_MESSAGING_OPERATION_TYPE] = type;
     attributes[ATTR_MESSAGING_OPERATION_NAME] = operation;
+    if (this.templates !== undefined) this.templates.addTo(attributes);
     if (this.previousNames) addPreviousNames(attributes);
-    return this.tracer.startSpan(
+    const span = this.tracer.startSpan(
       this.spanName(operation, destination),
       { kind, attributes, links, root },
       parent,
     );
+    if (type === 'process' || type === 'settle') return span;
+    return this.metered(span, type, operation, attributes);
+  }
+
+  /** `span`, wrapped to record its metrics when it ends, while metrics are on. */
+  private metered(
+    span: Span,
+    type: 'send' | 'create' | 'receive',
+    operation: string,
+    attributes: Attributes,
+  ): Span {
+    const instruments = this.metrics.instruments;
+    if (instruments === undefined) return span;
+    try {
+      const count = attributes[ATTR_MESSAGING_BATCH_MESSAGE_COUNT];
+      const sent = type === 'receive' ? 0 : typeof count === 'number' ? count : 1;
+      return new MeteredSpan(
+        span,
+        instruments,
+        this.metrics.destinationOf(attributes),
+        type,
+        operation,
+        this.operationName('send'),
+        sent,
+      );
+    } catch (error) {
+      reportOnce('metrics:span', `could not record metrics of a span: ${String(error)}`);
+      return span;
+    }
   }
 
   /** Ends a `send`, `create` or `receive` span, recording `error` when the call failed. */

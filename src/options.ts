@@ -1,4 +1,4 @@
-import type { TracerProvider } from '@opentelemetry/api';
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import type { ContextSource } from './context-source.js';
 
 /**
@@ -7,6 +7,14 @@ import type { ContextSource } from './context-source.js';
  * Organisations with their own standard (`{destination} {operation}`) pass their own.
  */
 export type SpanNameFormatter = (operation: string, destination: string) => string;
+
+/**
+ * Maps a destination name (`messaging.destination.name`: a queue, a topic, an AMQP
+ * `{exchange}:{routing key}:{queue}`) to its low-cardinality template, such as
+ * `orders-{tenant}` for `orders-acme`; `undefined` keeps the name. See
+ * {@link TracingOptions.destinationTemplate}.
+ */
+export type DestinationTemplate = (destination: string) => string | undefined;
 
 /** Options every wrapper and decorator takes. */
 export interface TracingOptions {
@@ -20,6 +28,32 @@ export interface TracingOptions {
    * @defaultValue `${operation} ${destination}`, as the messaging semantic conventions name spans
    */
   readonly spanName?: SpanNameFormatter;
+  /**
+   * Where the messaging metrics go (`messaging.client.sent.messages`,
+   * `messaging.client.consumed.messages`, `messaging.client.operation.duration`,
+   * `messaging.process.duration`, `tracehop.messaging.queue_time`). They are recorded for
+   * every message, sampled or not, so that rates and latencies stay exact under 1 %
+   * sampling.
+   * @defaultValue the globally registered meter provider (`metrics.getMeterProvider()` of
+   * `@opentelemetry/api`): with none registered, that is the API's no-op provider and
+   * nothing is recorded or computed. While it is the no-op one it is looked up again at each
+   * message, so an SDK started after the wrapper was made is still found; once a real one
+   * is found, it is kept.
+   */
+  readonly meterProvider?: MeterProvider;
+  /**
+   * The low-cardinality template of each destination, for destinations whose names carry
+   * ids (one queue per tenant, routing keys with order ids). Metrics must not get one
+   * series per queue: when this returns a template, metrics carry
+   * `messaging.destination.template` instead of `messaging.destination.name`, and spans
+   * carry the template beside the name. Called once per distinct name (the answers of the
+   * last 1 000 names are kept), never with message ids; if it throws, the name is kept and
+   * the problem is reported once through `diag`.
+   * @defaultValue none: every destination name is taken to be low-cardinality, and metrics
+   * carry `messaging.destination.name`
+   * @example `destinationTemplate: (name) => (name.startsWith('orders-') ? 'orders-{tenant}' : undefined)`
+   */
+  readonly destinationTemplate?: DestinationTemplate;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Attributes, Context, Span, SpanContext } from '@opentelemetry/api';
 import { errorType, recordError } from './errors.js';
+import type { MetricDestination } from './messaging-metrics.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_MESSAGING_OPERATION_NAME,
@@ -54,6 +55,18 @@ export interface ScopeOwner {
     error: unknown,
     attributes: Attributes | undefined,
   ): void;
+  /**
+   * The handler finished (`error` is its `error.type` when it failed): record
+   * `messaging.process.duration`, measured from `startedAt` (`performance.now()`).
+   */
+  processed(metric: MetricDestination, startedAt: number, error: string | undefined): void;
+  /** A settle call that took `seconds`: record `messaging.client.operation.duration`. */
+  settleMeasured(
+    metric: MetricDestination,
+    operation: string,
+    error: unknown,
+    seconds: number,
+  ): void;
 }
 
 const RUNNING = 0;
@@ -86,6 +99,10 @@ export class ProcessScope implements SettleTarget {
     /** The destination in the span's name, for a late settle span. */
     readonly destination: string,
     private readonly owner: ScopeOwner,
+    /** The message's metric attributes; `undefined` while metrics are off. */
+    readonly metric?: MetricDestination,
+    /** When the message was delivered (`performance.now()`), for `messaging.process.duration`. */
+    readonly startedAt = 0,
   ) {}
 
   /** Whether the span has ended. */
@@ -120,8 +137,15 @@ export class ProcessScope implements SettleTarget {
    * settle` and `error.type` when the broker refused it. Ends the span if the handler has
    * finished and it was waiting for this. After the span ended by its timeout, the settle
    * is recorded as a late settle span instead (see {@link ScopeOwner.recordLateSettle}).
+   *
+   * @param seconds - how long the settle call took, when the adapter measured it (a call
+   * the broker answers: an SQS delete, a Pub/Sub `ackWithResponse`): recorded in
+   * `messaging.client.operation.duration` while metrics are on
    */
-  settle(operation: string, error?: unknown, attributes?: Attributes): void {
+  settle(operation: string, error?: unknown, attributes?: Attributes, seconds?: number): void {
+    if (seconds !== undefined && this.metric !== undefined) {
+      this.owner.settleMeasured(this.metric, operation, error, seconds);
+    }
     if (this.phase === ENDED) {
       // Only a timeout leaves a settle to come; after a settle or an abort there is none.
       if (!this.timedOut) return;
@@ -156,6 +180,10 @@ export class ProcessScope implements SettleTarget {
     if (this.phase !== RUNNING) return;
     if (failed) recordError(this.span, error);
     this.phase = FINISHING;
+    const metric = this.metric;
+    if (metric !== undefined) {
+      this.owner.processed(metric, this.startedAt, failed ? errorType(error) : undefined);
+    }
   }
 
   /** The handler has finished and the settle is awaited: wait, timing out from now. */
@@ -195,7 +223,14 @@ export class ProcessScope implements SettleTarget {
     const index = this.index;
     if (index === undefined) return;
     const late = timedOut
-      ? new LateSettle(this.span.spanContext(), this.destination, this.owner, index, this.key)
+      ? new LateSettle(
+          this.span.spanContext(),
+          this.destination,
+          this.owner,
+          index,
+          this.key,
+          this.metric,
+        )
       : undefined;
     index.release(this.key, this, late);
   }
@@ -212,13 +247,17 @@ class LateSettle implements SettleTarget {
     private readonly owner: ScopeOwner,
     private readonly index: SettleIndex<unknown>,
     private readonly key: unknown,
+    private readonly metric: MetricDestination | undefined,
   ) {}
 
   openScope(): undefined {
     return undefined;
   }
 
-  settle(operation: string, error?: unknown, attributes?: Attributes): void {
+  settle(operation: string, error?: unknown, attributes?: Attributes, seconds?: number): void {
+    if (seconds !== undefined && this.metric !== undefined) {
+      this.owner.settleMeasured(this.metric, operation, error, seconds);
+    }
     this.index.forgetLate(this.key);
     this.owner.recordLateSettle(this.spanContext, this.destination, operation, error, attributes);
   }

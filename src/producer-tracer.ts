@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/api';
 import { isPromiseLike } from './errors.js';
 import { fitTraceFields } from './limits.js';
+import { MeteredSpan } from './messaging-metrics.js';
 import { MessagingSpans } from './messaging-spans.js';
 import type { TracingOptions } from './options.js';
 import { injectTraceFields } from './propagation.js';
@@ -51,7 +52,9 @@ export class ProducerTracer<TOutgoing> extends MessagingSpans {
 
   /**
    * Starts the `create` span (PRODUCER) of one message of a batch and injects its
-   * context; the batch's {@link startBatchSend} span links to it.
+   * context; the batch's {@link startBatchSend} span links to it. End it once the broker
+   * has answered for its message: with metrics on, its end counts the message in
+   * `messaging.client.sent.messages` (with `error.type` when the span failed).
    */
   startCreate(message: TOutgoing, parent: Context = contextApi.active()): SendScope<TOutgoing> {
     return this.startOutgoing('create', message, parent);
@@ -59,7 +62,8 @@ export class ProducerTracer<TOutgoing> extends MessagingSpans {
 
   /**
    * Starts the `send` span of a batch (CLIENT: its context is not the one the
-   * messages carry), linked to each message's creation context.
+   * messages carry), linked to each message's creation context. Its messages are counted
+   * in `messaging.client.sent.messages` by their `create` spans, each as it ends, not here.
    */
   startBatchSend(
     destination: string,
@@ -70,7 +74,9 @@ export class ProducerTracer<TOutgoing> extends MessagingSpans {
   ): Span {
     const links: Link[] = creationContexts.map((spanContext) => ({ context: spanContext }));
     attributes[ATTR_MESSAGING_BATCH_MESSAGE_COUNT] = count;
-    return this.startSpan('send', destination, attributes, SpanKind.CLIENT, parent, links);
+    const span = this.startSpan('send', destination, attributes, SpanKind.CLIENT, parent, links);
+    if (span instanceof MeteredSpan) span.sentMessages = 0;
+    return span;
   }
 
   private startOutgoing(

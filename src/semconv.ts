@@ -54,6 +54,37 @@ export const MESSAGING_SYSTEM_NAME_VALUE_GCP_PUBSUB = 'gcp.pubsub';
 /** `messaging.operation.type` values. */
 export type MessagingOperationType = 'create' | 'send' | 'receive' | 'process' | 'settle';
 
+// Messaging metrics (development stability). The package exports only their names; the
+// units, descriptions and bucket boundaries below are the conventions' own
+// (docs/messaging/messaging-metrics.md of the semantic conventions).
+
+/** Counter, `{message}`: messages the producer attempted to send. */
+export const METRIC_MESSAGING_CLIENT_SENT_MESSAGES = 'messaging.client.sent.messages';
+/** Counter, `{message}`: messages delivered to the application, once per delivery. */
+export const METRIC_MESSAGING_CLIENT_CONSUMED_MESSAGES = 'messaging.client.consumed.messages';
+/** Histogram, `s`: one client operation (send, create, receive, settle), never processing. */
+export const METRIC_MESSAGING_CLIENT_OPERATION_DURATION = 'messaging.client.operation.duration';
+/** Histogram, `s`: the processing of one message. */
+export const METRIC_MESSAGING_PROCESS_DURATION = 'messaging.process.duration';
+
+/** The unit of both counters. */
+export const UNIT_MESSAGES = '{message}';
+/** The unit of both duration histograms. */
+export const UNIT_SECONDS = 's';
+
+export const DESCRIPTION_MESSAGING_CLIENT_SENT_MESSAGES =
+  'Number of messages producer attempted to send to the broker.';
+export const DESCRIPTION_MESSAGING_CLIENT_CONSUMED_MESSAGES =
+  'Number of messages that were delivered to the application.';
+export const DESCRIPTION_MESSAGING_CLIENT_OPERATION_DURATION =
+  'Duration of messaging operation initiated by a producer or consumer client.';
+export const DESCRIPTION_MESSAGING_PROCESS_DURATION = 'Duration of processing operation.';
+
+/** The explicit bucket boundaries the conventions advise for both duration histograms. */
+export const MESSAGING_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+]);
+
 /**
  * Names used before semantic-conventions 1.45 renamed them, emitted beside the new
  * ones when `OTEL_SEMCONV_STABILITY_OPT_IN` contains `messaging/dup`.

@@ -4,7 +4,7 @@ import type { ProcessScope } from './process-scope.js';
 /** What a settle call reaches: an open `process` scope, or what is left of a timed-out one. */
 export interface SettleTarget {
   /** Records the settle (see {@link ProcessScope.settle}). */
-  settle(operation: string, error?: unknown, attributes?: Attributes): void;
+  settle(operation: string, error?: unknown, attributes?: Attributes, seconds?: number): void;
   /**
    * The scope while its span is open, else `undefined`. A method rather than an
    * `instanceof` check, so that it answers for scopes made by another copy of tracehop.

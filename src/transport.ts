@@ -83,6 +83,17 @@ export interface ConsumerTransport<TIncoming> extends TransportIdentity {
   body?(message: TIncoming): string | Uint8Array | undefined;
 
   /**
+   * When the broker accepted a received message, by the broker's own clock, in epoch
+   * milliseconds (SQS `SentTimestamp`, Pub/Sub `publishTime`, AMQP `timestamp`), or
+   * `undefined` when the message does not say. tracehop turns it into the message's queue
+   * time (`tracehop.message.queue_time` on the `process` span, the
+   * `tracehop.messaging.queue_time` histogram), clamped at 0. Read once per message, before
+   * the `process` span starts; what it throws is reported once and ignored.
+   * @defaultValue none: no queue time
+   */
+  sentAt?(message: TIncoming): number | undefined;
+
+  /**
    * Adds the semantic-convention attributes of a received message to `attributes` (those
    * of its `process` span) and returns its destination as it appears in the span name
    * (`process {destination}`).

@@ -56,7 +56,7 @@ export interface AmqpTransportOptions {
 }
 
 /**
- * The RabbitMQ description for {@link MessagingTracer}: trace headers in AMQP
+ * The RabbitMQ {@link MessagingTransport}: trace headers in AMQP
  * `properties.headers` (written into a copy, read whatever their type), destinations
  * named per the semantic conventions, and settlement by `ack`/`nack`/`reject`. The
  * channel wrapper and handler decorator use it; so can an adapter that builds on AMQP
@@ -90,6 +90,11 @@ class AmqplibTransport implements AmqpTransport {
     return readHeaderIgnoringCase(headers as Record<string, unknown> | undefined, key);
   }
 
+  /**
+   * A copy of the message whose options carry the trace fields in `headers` and, when the
+   * caller set none, `timestamp`: the send time in whole seconds since the epoch, as AMQP
+   * 0-9-1 defines the property, from which consumers compute the queue time.
+   */
   withHeaders(message: AmqpOutgoingMessage, fields: TraceFields): AmqpOutgoingMessage {
     const options = message.options;
     const callerHeaders: unknown = options?.headers;
@@ -98,11 +103,14 @@ class AmqplibTransport implements AmqpTransport {
       typeof callerHeaders === 'object' && callerHeaders !== null
         ? { ...(callerHeaders as Record<string, unknown>), ...fields }
         : fields;
+    const traced: Options.Publish = { ...options, headers };
+    // `null` is sent as no timestamp at all, as is `undefined`.
+    if ((options?.timestamp as unknown) == null) traced.timestamp = Math.floor(Date.now() / 1000);
     return {
       exchange: message.exchange,
       routingKey: message.routingKey,
       content: message.content,
-      options: { ...options, headers },
+      options: traced,
     };
   }
 
@@ -131,6 +139,11 @@ class AmqplibTransport implements AmqpTransport {
   body(message: Message): Uint8Array | undefined {
     const content: unknown = message?.content;
     return content instanceof Uint8Array ? content : undefined;
+  }
+
+  /** The `timestamp` property, when the producer set one: see {@link amqpTimestampMs}. */
+  sentAt(message: Message): number | undefined {
+    return amqpTimestampMs(message?.properties?.timestamp);
   }
 
   describeIncoming(message: Message, attributes: Attributes): string {
@@ -167,6 +180,21 @@ export function describeDelivery(message: Message, routingKey: string, attribute
   }
   const size: unknown = message.content?.length;
   if (typeof size === 'number') attributes[ATTR_MESSAGING_MESSAGE_BODY_SIZE] = size;
+}
+
+/** A `timestamp` at or above this is taken to be in milliseconds (1e11 s is the year 5138). */
+const MILLISECONDS_FROM = 1e11;
+
+/**
+ * An AMQP `timestamp` property in epoch milliseconds. AMQP 0-9-1 defines it in whole
+ * seconds (so a queue time computed from it may be up to 1 s longer than the real wait);
+ * producers that wrote `Date.now()` there anyway are recognised by the size of the value
+ * and read as milliseconds. `undefined` for anything that is not a positive number.
+ */
+export function amqpTimestampMs(value: unknown): number | undefined {
+  const time = typeof value === 'bigint' ? Number(value) : value;
+  if (typeof time !== 'number' || !Number.isFinite(time) || time <= 0) return undefined;
+  return time >= MILLISECONDS_FROM ? time : time * 1000;
 }
 
 /** `value` when it is a string, else `''`: names never throw on what a caller passed. */

@@ -39,7 +39,9 @@ import type { AmqpChannel, TraceChannelOptions, TracedChannel } from './types.js
  * when the write buffer is full; wait for `drain` as before) and throw what it throws.
  *
  * - `publish`/`sendToQueue`: a `send` span (PRODUCER) whose context is injected into a
- *   copy of `options.headers` (the caller's object is never changed). It ends when the
+ *   copy of `options.headers` (the caller's object is never changed); that copy of the
+ *   options also gets `timestamp` (the send time in whole seconds, as AMQP 0-9-1 defines
+ *   it) when the caller set none, so consumers get the message's queue time. It ends when the
  *   message is buffered for the socket, or on a confirm channel when the broker confirms
  *   (status ERROR when it nacks, or returns a mandatory message it could not route).
  * - `consume`: each message is handled inside a `process` span (CONSUMER), a child of the

@@ -202,6 +202,12 @@ export class PubSubTransport implements MessagingTransport<PubSubOutgoingMessage
     return data instanceof Uint8Array ? data : undefined;
   }
 
+  /** `publishTime`: when Pub/Sub accepted the message (its clock), in epoch milliseconds. */
+  sentAt(message: PubSubMessage): number | undefined {
+    const published: unknown = message?.publishTime;
+    return published instanceof Date ? published.getTime() : undefined;
+  }
+
   describeIncoming(message: PubSubMessage, attributes: Attributes): string {
     const subscription = this.subscriptionId ?? '';
     attributes[ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME] = subscription;

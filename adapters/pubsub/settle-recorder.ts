@@ -81,8 +81,14 @@ export class SettleRecorder<M extends PubSubMessage> implements ProxyHandler<M> 
     this.scope.settle(operation);
   }
 
+  /**
+   * `ackWithResponse` / `nackWithResponse`: the one settle the broker answers, so the only
+   * one whose duration is recorded (`messaging.client.operation.duration`, from the call
+   * until the answer). Plain `ack`/`nack` are queued by the client and never answered.
+   */
   private settleWithResponse(operation: Settle): Promise<string> {
     const message = this.message;
+    const started = performance.now();
     const response =
       operation === 'ack'
         ? (message.ackWithResponse as () => Promise<string>).call(message)
@@ -91,11 +97,13 @@ export class SettleRecorder<M extends PubSubMessage> implements ProxyHandler<M> 
     this.settled = true;
     return response.then(
       (answer) => {
-        this.scope.settle(operation, undefined, { [ATTR_PUBSUB_ACK_RESPONSE]: answer });
+        const seconds = (performance.now() - started) / 1000;
+        this.scope.settle(operation, undefined, { [ATTR_PUBSUB_ACK_RESPONSE]: answer }, seconds);
         return answer;
       },
       (error: unknown) => {
-        this.scope.settle(operation, error, responseOf(error));
+        const seconds = (performance.now() - started) / 1000;
+        this.scope.settle(operation, error, responseOf(error), seconds);
         throw error;
       },
     );

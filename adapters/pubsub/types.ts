@@ -42,6 +42,11 @@ export interface PubSubMessage {
   readonly data: Uint8Array;
   readonly orderingKey?: string | undefined;
   readonly deliveryAttempt: number;
+  /**
+   * When Pub/Sub accepted the message, by its own clock (the client's `PreciseDate`, a
+   * `Date`): the start of the queue time.
+   */
+  readonly publishTime?: Date | undefined;
   ack(): void;
   nack(): void;
   modAck(deadline: number): void;

@@ -79,7 +79,12 @@ export class SqsClientTracing {
   constructor(options: SqsClientOptions) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.transport = new SqsTransport(this.maxMessageBytes);
-    const tracing = { tracerProvider: options.tracerProvider, spanName: options.spanName };
+    const tracing = {
+      tracerProvider: options.tracerProvider,
+      spanName: options.spanName,
+      meterProvider: options.meterProvider,
+      destinationTemplate: options.destinationTemplate,
+    };
     this.tracer = new ProducerTracer(this.transport, tracing);
     this.receiver = new ConsumerTracer(this.transport, tracing);
     this.createSpans = options.createSpans ?? true;

@@ -12,7 +12,7 @@ import { ATTR_SQS_APPROXIMATE_RECEIVE_COUNT } from './attributes.js';
 import { awsTraceHeaderToTraceparent } from './aws-trace-header.js';
 import { queueNameFromArn } from './queue-info.js';
 import { snsEnvelopeHasTraceparent, snsEnvelopeHeader, snsEnvelopeOf } from './sns-envelope.js';
-import { receiveCount } from './sqs-transport.js';
+import { receiveCount, sentTimestamp } from './sqs-transport.js';
 import type { LambdaSqsMessageAttribute, LambdaSqsRecord } from './types.js';
 
 /**
@@ -27,6 +27,10 @@ export const lambdaSqsTransport: ConsumerTransport<LambdaSqsRecord> = {
   body(record) {
     const body: unknown = record?.body;
     return typeof body === 'string' ? body : undefined;
+  },
+  /** The record's `attributes.SentTimestamp`: when SQS accepted the message (epoch ms). */
+  sentAt(record) {
+    return sentTimestamp(record?.attributes?.SentTimestamp);
   },
   describeIncoming(record, attributes: Attributes) {
     // Optional chaining throughout: whatever a handler is given still gets a span.

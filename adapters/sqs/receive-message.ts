@@ -43,10 +43,14 @@ function attributeNamesFor(fields: readonly string[]): readonly string[] {
   return names;
 }
 
-/** The system attributes tracehop reads: the X-Ray context and the receive count. */
+/**
+ * The system attributes tracehop reads: the X-Ray context, the receive count, and when SQS
+ * accepted the message (for the queue time).
+ */
 const SYSTEM_ATTRIBUTES: readonly MessageSystemAttributeName[] = Object.freeze([
   'AWSTraceHeader',
   'ApproximateReceiveCount',
+  'SentTimestamp',
 ]);
 
 /**
@@ -99,8 +103,9 @@ export async function tracedReceiveMessage(
 
 /**
  * A copy of a `ReceiveMessage` input that also asks for the propagator's fields as
- * message attributes and for `AWSTraceHeader` and `ApproximateReceiveCount` as system
- * attributes, or the input itself when it already asks for them (or for `All`).
+ * message attributes and for `AWSTraceHeader`, `ApproximateReceiveCount` and
+ * `SentTimestamp` as system attributes, or the input itself when it already asks for them
+ * (or for `All`).
  */
 export function withTraceAttributeNames(input: ReceiveMessageRequest): ReceiveMessageRequest {
   const fields = propagation.fields();

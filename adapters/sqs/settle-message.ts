@@ -24,12 +24,17 @@ function inFlight(receiptHandle: unknown): SettleTarget | undefined {
   return typeof receiptHandle === 'string' ? byReceiptHandle.find(receiptHandle) : undefined;
 }
 
-/** Records a settle call's outcome on the message's span. */
+/**
+ * Records a settle call's outcome on the message's span, and how long the call took
+ * (`seconds`, for `messaging.client.operation.duration`; `undefined` for the other entries
+ * of a batch call, which is one operation).
+ */
 function recordSettle(
   target: SettleTarget,
   operation: SqsSettleOperation,
   error: unknown,
   attributes: Attributes | undefined,
+  seconds: number | undefined,
 ): void {
   const open = target.openScope();
   if (operation === 'change_visibility' && open?.handlerRunning === true) {
@@ -37,7 +42,12 @@ function recordSettle(
     open.addSettleEvent(operation, { ...attributes, ...failure });
     return;
   }
-  target.settle(operation, error, attributes);
+  target.settle(operation, error, attributes, seconds);
+}
+
+/** Seconds since `started` (a `performance.now()` reading). */
+function since(started: number): number {
+  return (performance.now() - started) / 1000;
 }
 
 /**
@@ -67,6 +77,7 @@ async function settleAfterCall(
   visibilityTimeout: unknown,
 ): Promise<InitializeResult> {
   let result: InitializeResult;
+  const started = performance.now();
   try {
     // The call runs in the `process` span's context while that span is open.
     const open = message.openScope();
@@ -75,13 +86,21 @@ async function settleAfterCall(
         ? await next(args)
         : await contextApi.with(open.context, next, undefined, args);
   } catch (error) {
+    const seconds = since(started);
     safely(operation, () =>
-      recordSettle(message, operation, error, settleAttributes(error, visibilityTimeout)),
+      recordSettle(message, operation, error, settleAttributes(error, visibilityTimeout), seconds),
     );
     throw error;
   }
+  const seconds = since(started);
   safely(operation, () =>
-    recordSettle(message, operation, undefined, settleAttributes(result.output, visibilityTimeout)),
+    recordSettle(
+      message,
+      operation,
+      undefined,
+      settleAttributes(result.output, visibilityTimeout),
+      seconds,
+    ),
   );
   return result;
 }
@@ -123,32 +142,48 @@ async function settleBatchAfterCall(
   operation: SqsSettleOperation,
 ): Promise<InitializeResult> {
   let result: InitializeResult;
+  const started = performance.now();
   try {
     result = await next(args);
   } catch (error) {
+    const seconds = since(started);
     safely(operation, () => {
       const shared = settleAttributes(error, undefined);
       for (const entry of found) {
-        recordSettle(entry.message, operation, error, entryAttributes(shared, error, entry));
+        const measured = entry === found[0] ? seconds : undefined;
+        recordSettle(
+          entry.message,
+          operation,
+          error,
+          entryAttributes(shared, error, entry),
+          measured,
+        );
       }
     });
     throw error;
   }
+  const seconds = since(started);
   safely(operation, () => {
     const output = result.output as { Failed?: BatchResultErrorEntry[] } | undefined;
     const failed = output?.Failed;
     // One request id for the whole call: the attributes are built once, not per message.
     const shared = settleAttributes(output, undefined);
-    for (const entry of found) {
-      const failure =
-        failed === undefined || failed.length === 0
-          ? undefined
-          : failed.find((candidate) => candidate.Id === entry.id);
+    const failures = found.map((entry) =>
+      failed === undefined || failed.length === 0
+        ? undefined
+        : failed.find((candidate) => candidate.Id === entry.id),
+    );
+    // One call, one duration: recorded once, with the first entry SQS did not refuse (the
+    // call succeeded), or with the first entry when it refused them all.
+    const measured = Math.max(0, failures.indexOf(undefined));
+    for (const [index, entry] of found.entries()) {
+      const failure = failures[index];
       recordSettle(
         entry.message,
         operation,
         failure === undefined ? undefined : entryError(failure),
         entryAttributes(shared, output, entry),
+        index === measured ? seconds : undefined,
       );
     }
   });

@@ -118,6 +118,14 @@ export class SqsTransport implements MessagingTransport<SqsOutgoingMessage, Mess
     return typeof body === 'string' ? body : undefined;
   }
 
+  /**
+   * The `SentTimestamp` system attribute: when SQS accepted the message (epoch ms, SQS's
+   * clock). An instrumented client's `ReceiveMessage` asks for it (`requestTraceAttributes`).
+   */
+  sentAt(message: Message): number | undefined {
+    return sentTimestamp(message?.Attributes?.SentTimestamp);
+  }
+
   describeIncoming(message: Message, attributes: Attributes): string {
     const destination = describeQueue(
       receivedFrom(message) ?? this.defaultQueueUrl,
@@ -161,6 +169,13 @@ export function serverAttributes(queueUrl: unknown, attributes: Attributes): Att
   if (queue?.address !== undefined) attributes[ATTR_SERVER_ADDRESS] = queue.address;
   if (queue?.port !== undefined) attributes[ATTR_SERVER_PORT] = queue.port;
   return attributes;
+}
+
+/** `SentTimestamp` (epoch milliseconds, as a string) as a number, when it is one. */
+export function sentTimestamp(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const ms = Number(value);
+  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
 }
 
 /** `ApproximateReceiveCount` as a number, when it is one. */

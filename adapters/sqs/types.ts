@@ -31,11 +31,13 @@ export interface SqsClientOptions extends TracingOptions {
    * it: the propagator's fields (`traceparent`, `tracestate`, `baggage`) and their common
    * other spellings (`TraceParent`, `Traceparent`, `TRACEPARENT`, `TraceState`, `Tracestate`,
    * `TRACESTATE`, `Baggage`, `BAGGAGE` — SQS matches names case-sensitively, tracehop reads
-   * them in any case) are added to `MessageAttributeNames`, and `AWSTraceHeader` and `ApproximateReceiveCount` to
-   * `MessageSystemAttributeNames` — on a copy of the input, and only where the caller did
-   * not already ask for `All`. The caller then sees these entries in the received
-   * messages' `MessageAttributes` and `Attributes` too. Without them SQS does not return
-   * the trace context, and every `process` span starts a new trace.
+   * them in any case) are added to `MessageAttributeNames`, and `AWSTraceHeader`,
+   * `ApproximateReceiveCount` and `SentTimestamp` (for the queue time,
+   * `tracehop.message.queue_time`) to `MessageSystemAttributeNames` — on a copy of the
+   * input, and only where the caller did not already ask for `All`. The caller then sees
+   * these entries in the received messages' `MessageAttributes` and `Attributes` too.
+   * Without them SQS does not return the trace context, and every `process` span starts a
+   * new trace.
    * @defaultValue true
    */
   readonly requestTraceAttributes?: boolean;

@@ -9,7 +9,7 @@ import { propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/a
 import type { Message as AmqpMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { createAmqpTransport } from '../../adapters/amqp/index.js';
-import { PubSubTransport } from '../../adapters/pubsub/index.js';
+import { PubSubTransport, type PubSubMessage } from '../../adapters/pubsub/index.js';
 import { readLambdaSqsHeader } from '../../adapters/sqs/lambda-transport.js';
 import { readSqsHeader } from '../../adapters/sqs/sqs-transport.js';
 import type { LambdaSqsRecord } from '../../adapters/sqs/types.js';
@@ -244,7 +244,7 @@ describe('extracted through the core getter, as a consumer does', () => {
   });
 
   it('Pub/Sub attributes', () => {
-    const message = new FakeMessage('5', {
+    const message: PubSubMessage = new FakeMessage('5', {
       TraceParent: TP,
       TraceState: 'vendor=v1,other=o2',
       Baggage: 'tenant=acme',

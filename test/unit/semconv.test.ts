@@ -5,7 +5,7 @@ import * as vendored from '../../src/semconv.js';
 describe('vendored semantic-convention names', () => {
   const table = incubating as unknown as Record<string, unknown>;
   const names = Object.entries(vendored).filter(
-    ([name, value]) => typeof value === 'string' && /^(ATTR|MESSAGING)_/.test(name),
+    ([name, value]) => typeof value === 'string' && /^(ATTR|MESSAGING|METRIC)_/.test(name),
   );
 
   it('covers the messaging names tracehop emits', () => {

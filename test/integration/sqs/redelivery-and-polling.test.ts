@@ -166,6 +166,7 @@ describe('ReceiveMessage (fauxqs)', () => {
       expect(asked?.['MessageSystemAttributeNames']).toEqual([
         'AWSTraceHeader',
         'ApproximateReceiveCount',
+        'SentTimestamp',
       ]);
       expect(asked?.['WaitTimeSeconds']).toBe(5);
 
@@ -174,7 +175,10 @@ describe('ReceiveMessage (fauxqs)', () => {
         'orderId',
         'traceparent',
       ]);
-      expect(message.Attributes).toEqual({ ApproximateReceiveCount: '1' });
+      expect(message.Attributes).toEqual({
+        ApproximateReceiveCount: '1',
+        SentTimestamp: expect.stringMatching(/^\d+$/) as string,
+      });
 
       await sqs.send(
         new ReceiveMessageCommand({

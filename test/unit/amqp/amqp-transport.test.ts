@@ -24,10 +24,45 @@ describe('the RabbitMQ transport description', () => {
     expect(traced.options).toEqual({
       persistent: true,
       headers: { tenant: 'acme', traceparent: 'new', baggage: 'k=v' },
+      timestamp: expect.any(Number) as number,
     });
     expect(traced.options).not.toBe(options);
     expect(traced.options?.headers).not.toBe(headers);
     expect(message.options).toBe(options);
+  });
+
+  it('sets the AMQP timestamp (whole seconds) on its copy when the caller set none, and keeps the caller’s', () => {
+    const transport = createAmqpTransport();
+    const content = Buffer.from('x');
+    const before = Math.floor(Date.now() / 1000);
+    for (const options of [undefined, {}, { timestamp: null as unknown as number }]) {
+      const traced = transport.withHeaders(
+        { exchange: '', routingKey: 'q', content, options },
+        { traceparent: 'tp' },
+      );
+      const timestamp = traced.options?.timestamp;
+      expect(Number.isInteger(timestamp)).toBe(true);
+      expect(timestamp).toBeGreaterThanOrEqual(before);
+      expect(timestamp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    }
+    const own = { timestamp: 1_700_000_000 };
+    const traced = transport.withHeaders(
+      { exchange: '', routingKey: 'q', content, options: own },
+      { traceparent: 'tp' },
+    );
+    expect(traced.options?.timestamp).toBe(1_700_000_000);
+    expect(own).toEqual({ timestamp: 1_700_000_000 });
+  });
+
+  it('reads the timestamp as seconds, or as milliseconds when a producer wrote Date.now()', () => {
+    const transport = createAmqpTransport();
+    const delivered = (timestamp: unknown) =>
+      ({ fields: {}, properties: { headers: {}, timestamp }, content: Buffer.from('') }) as Message;
+    expect(transport.sentAt?.(delivered(1_700_000_000))).toBe(1_700_000_000_000);
+    expect(transport.sentAt?.(delivered(1_700_000_000_123))).toBe(1_700_000_000_123);
+    for (const nothing of [undefined, 0, -5, Number.NaN, '1700000000']) {
+      expect(transport.sentAt?.(delivered(nothing))).toBeUndefined();
+    }
   });
 
   it('adds headers when the caller gave no options or no headers', () => {
