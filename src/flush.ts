@@ -1,4 +1,4 @@
-import { ProxyTracerProvider, type TracerProvider } from '@opentelemetry/api';
+import { ProxyTracerProvider, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import { reportOnce } from './report.js';
 
 interface Flushable {
@@ -14,11 +14,14 @@ function isFlushable(value: unknown): value is Flushable {
 }
 
 /**
- * Exports what the provider still holds, waiting at most `timeoutMs`. Providers
- * without `forceFlush` (the API's no-op one) are done at once. Never throws: a failed
- * flush is reported once through `diag`.
+ * Exports what a tracer or meter provider still holds, waiting at most `timeoutMs`.
+ * Providers without `forceFlush` (the API's no-op ones) are done at once. Never throws: a
+ * failed flush is reported once through `diag`.
  */
-export async function flushProvider(provider: TracerProvider, timeoutMs: number): Promise<void> {
+export async function flushProvider(
+  provider: TracerProvider | MeterProvider,
+  timeoutMs: number,
+): Promise<void> {
   const target = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
   if (!isFlushable(target) || timeoutMs <= 0) return;
   let timer: NodeJS.Timeout | undefined;

@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { metrics, trace } from '@opentelemetry/api';
 import type { ConsumerLifecycle } from '../../src/consumer-lifecycle.js';
 import { ConsumerTracer } from '../../src/consumer-tracer.js';
 import { flushProvider } from '../../src/flush.js';
@@ -69,13 +69,13 @@ export function traceLambdaSqsHandler<
       });
       return { batchItemFailures };
     } finally {
-      await flush(options.tracerProvider, flushTimeoutMs, context);
+      await flush(options, flushTimeoutMs, context);
     }
   };
 }
 
 async function flush(
-  provider: LambdaSqsHandlerOptions['tracerProvider'],
+  options: LambdaSqsHandlerOptions,
   timeoutMs: number,
   context: LambdaContextLike | undefined,
 ): Promise<void> {
@@ -86,5 +86,10 @@ async function flush(
   } catch {
     // A context without a working clock: flush with the configured timeout.
   }
-  if (budget > 0) await flushProvider(provider ?? trace.getTracerProvider(), budget);
+  if (budget <= 0) return;
+  // Spans and metrics alike: a frozen environment exports neither.
+  await Promise.all([
+    flushProvider(options.tracerProvider ?? trace.getTracerProvider(), budget),
+    flushProvider(options.meterProvider ?? metrics.getMeterProvider(), budget),
+  ]);
 }

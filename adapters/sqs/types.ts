@@ -112,8 +112,8 @@ export interface LambdaSqsHandlerOptions extends ConsumerOptions<LambdaSqsRecord
    */
   readonly parallel?: boolean;
   /**
-   * Before the invocation returns, flush the tracer provider so that no span waits in a
-   * batch processor while Lambda freezes the environment; wait at most this many
+   * Before the invocation returns, flush the tracer provider and the meter provider so that
+   * no span or metric waits in a processor or reader while Lambda freezes the environment; wait at most this many
    * milliseconds, and never closer than 500 ms to the invocation's deadline. 0 disables it.
    * @defaultValue 5000
    */

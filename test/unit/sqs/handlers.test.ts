@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityCommand, type Message } from '@aws-sdk/client-sqs';
 import { context as contextApi, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -254,16 +255,25 @@ describe('traceLambdaSqsHandler', () => {
     });
   });
 
-  it('flushes the provider before answering, never closer than 500 ms to the deadline', async () => {
+  it('flushes the tracer and meter providers before answering, never closer than 500 ms to the deadline', async () => {
     const flush = vi.spyOn(tracing.provider, 'forceFlush');
+    const meterProvider = new MeterProvider();
+    const flushMetrics = vi.spyOn(meterProvider, 'forceFlush');
     try {
-      const handler = traceLambdaSqsHandler(() => undefined, { tracerProvider: tracing.provider });
+      const handler = traceLambdaSqsHandler(() => undefined, {
+        tracerProvider: tracing.provider,
+        meterProvider,
+      });
       await handler({ Records: [record('a')] }, { getRemainingTimeInMillis: () => 10_000 });
       expect(flush).toHaveBeenCalledTimes(1);
+      expect(flushMetrics).toHaveBeenCalledTimes(1);
       await handler({ Records: [record('b')] }, { getRemainingTimeInMillis: () => 400 });
       expect(flush).toHaveBeenCalledTimes(1);
+      expect(flushMetrics).toHaveBeenCalledTimes(1);
     } finally {
       flush.mockRestore();
+      flushMetrics.mockRestore();
+      await meterProvider.shutdown();
     }
     const process = tracing.spans().find((s) => s.name === 'process orders');
     expect(process?.instrumentationScope.name).toBe('tracehop');
