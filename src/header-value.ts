@@ -14,9 +14,10 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
  * Buffers and byte arrays (AMQP `longstr`, Kafka), numbers and booleans, arrays and
  * missing values. Never throws.
  *
- * Arrays of one element read as that element; longer arrays are joined with `,`
- * (right for `tracestate` and `baggage`, and makes a repeated `traceparent` invalid, as
- * the W3C specification requires).
+ * Arrays of one element read as that element; longer arrays are joined with `,`, as
+ * repeated HTTP fields combine (right for `tracestate` and `baggage`). A `traceparent`
+ * given more than once is absent, as the W3C specification requires, even when all but
+ * one of its values are empty.
  */
 export function headerToString(value: unknown, key: string): string | undefined {
   let text: string | undefined;
@@ -58,6 +59,7 @@ function shorten(text: string, key: string): string | undefined {
 
 function arrayToString(values: readonly unknown[], key: string): string | undefined {
   if (values.length === 1) return headerToString(values[0], key);
+  if (key === 'traceparent') return undefined;
   let joined = '';
   for (const item of values) {
     const part = headerToString(item, key);

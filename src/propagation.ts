@@ -14,6 +14,15 @@ import {
 } from '@opentelemetry/core';
 import { headerToString } from './header-value.js';
 import { reportOnce } from './report.js';
+import {
+  guardTraceparent,
+  isSameParent,
+  parseBaggage,
+  parseTracestate,
+  toBaggage,
+  type ParsedBaggage,
+  type W3CTraceState,
+} from './w3c-guard.js';
 
 /** The W3C header names tracehop writes and reads. */
 export const TRACEPARENT = 'traceparent';
@@ -66,25 +75,132 @@ export function injectTraceFields(ctx: Context): TraceFields {
 
 /**
  * A getter over one transport's header reader that turns every value into a string
- * or `undefined` (see {@link headerToString}) and never throws. Made once per
- * transport, not per message.
+ * or `undefined` (see {@link headerToString}) and never throws, and that holds the W3C
+ * fields to their specifications whatever propagator asks (see `src/w3c-guard.ts`):
+ * `traceparent` is handed over only when valid (trimmed of spaces and tabs), `tracestate`
+ * normalized; `baggage` is read by tracehop itself, and {@link extractMessageContext} puts
+ * it in the context. Made once per transport, not per message.
  */
 export function safeGetter<TMessage>(read: HeaderReader<TMessage>): TextMapGetter<TMessage> {
-  return {
-    get(carrier, key) {
-      try {
-        return headerToString(read(carrier, key), key);
-      } catch (error) {
-        reportOnce(`read:${key}`, `could not read the '${key}' header: ${String(error)}`);
-        return undefined;
+  return new GuardedGetter(read);
+}
+
+/** Marks the getters {@link safeGetter} makes; private to this module, so it cannot be forged. */
+const GUARD: unique symbol = Symbol('tracehop.w3cGuard');
+
+/**
+ * The W3C guard between a carrier and the propagator. It remembers what it read during
+ * one extraction (JavaScript runs an extraction start to end without interleaving), so
+ * that {@link extractMessageContext} can give the span context the `tracestate`, and the
+ * context the baggage, the specifications call for, whatever the propagator made of them.
+ */
+class GuardedGetter<TMessage> implements W3CGuard<TMessage> {
+  /** What {@link asGuard} looks for: one property read, cheaper than `instanceof`. */
+  readonly [GUARD] = true;
+  /** The valid `traceparent` handed to the propagator, if it asked and there was one. */
+  private traceparent: string | undefined = undefined;
+  /**
+   * The `tracestate` read when the propagator asked for it (it reads W3C trace context) and
+   * the header had valid entries.
+   */
+  private traceState: W3CTraceState | undefined = undefined;
+  /**
+   * The `baggage` read: `null` when the header had no valid member, `undefined` when the
+   * propagator did not ask or there was no header.
+   */
+  private baggage: ParsedBaggage | null | undefined = undefined;
+
+  constructor(private readonly read: HeaderReader<TMessage>) {}
+
+  get(carrier: TMessage, key: string): string | undefined {
+    let value: string | undefined;
+    try {
+      value = headerToString(this.read(carrier, key), key);
+    } catch (error) {
+      reportOnce(`read:${key}`, `could not read the '${key}' header: ${String(error)}`);
+      value = undefined;
+    }
+    if (key === TRACEPARENT) {
+      this.traceparent = value === undefined ? undefined : guardTraceparent(value);
+      return this.traceparent;
+    }
+    if (key === TRACESTATE) {
+      this.traceState = value === undefined ? undefined : parseTracestate(value);
+      return this.traceState?.serialize();
+    }
+    if (key === BAGGAGE) {
+      if (value !== undefined) this.baggage = parseBaggage(value) ?? null;
+      // Read once, here: {@link finish} puts it in the context in place of the propagator's.
+      return undefined;
+    }
+    return value;
+  }
+
+  keys(): string[] {
+    // Propagators that enumerate keys (jaeger baggage prefixes) are not supported
+    // on message carriers; the W3C ones only ask for named fields.
+    return [];
+  }
+
+  /** Forgets the previous extraction. */
+  begin(): void {
+    this.traceparent = undefined;
+    this.traceState = undefined;
+    this.baggage = undefined;
+  }
+
+  /**
+   * `extracted` with the `tracestate` and baggage read under the specifications' rules, in
+   * place of what the propagator made of them — only where the propagator read them: the
+   * span context it continued from this message's `traceparent`, the baggage when it asked
+   * for `baggage`. Allocates nothing when there was neither.
+   */
+  finish(extracted: Context, base: Context): Context {
+    if (this.traceState !== undefined && this.traceparent !== undefined) {
+      const spanContext = trace.getSpanContext(extracted);
+      if (
+        spanContext !== undefined &&
+        spanContext.traceState !== this.traceState &&
+        spanContext !== trace.getSpanContext(base) &&
+        isSameParent(this.traceparent, spanContext.traceId, spanContext.spanId)
+      ) {
+        extracted = trace.setSpanContext(extracted, {
+          traceId: spanContext.traceId,
+          spanId: spanContext.spanId,
+          traceFlags: spanContext.traceFlags,
+          isRemote: spanContext.isRemote,
+          traceState: this.traceState,
+        });
       }
-    },
-    keys() {
-      // Propagators that enumerate keys (jaeger baggage prefixes) are not supported
-      // on message carriers; the W3C ones only ask for named fields.
-      return [];
-    },
-  };
+    }
+    if (this.baggage === undefined) return extracted;
+    if (this.baggage !== null) return propagation.setBaggage(extracted, toBaggage(this.baggage));
+    // Nothing valid: whatever the propagator made of the header goes, the base's stays.
+    const own = propagation.getBaggage(base);
+    if (propagation.getBaggage(extracted) === own) return extracted;
+    return own === undefined
+      ? propagation.deleteBaggage(extracted)
+      : propagation.setBaggage(extracted, own);
+  }
+}
+
+/** What {@link extractMessageContext} needs of a guard. */
+interface W3CGuard<TMessage> extends TextMapGetter<TMessage> {
+  readonly [GUARD]: true;
+  begin(): void;
+  finish(extracted: Context, base: Context): Context;
+}
+
+/** `getter` itself when {@link safeGetter} made it, else a guard over it. */
+function asGuard<TMessage>(getter: TextMapGetter<TMessage>): W3CGuard<TMessage> {
+  return (getter as Partial<W3CGuard<TMessage>>)[GUARD] === true
+    ? (getter as W3CGuard<TMessage>)
+    : guardOver(getter);
+}
+
+// Apart from asGuard: a closure over `getter` there would cost every extraction an allocation.
+function guardOver<TMessage>(getter: TextMapGetter<TMessage>): W3CGuard<TMessage> {
+  return new GuardedGetter<TMessage>((carrier, key) => getter.get(carrier, key));
 }
 
 /**
@@ -100,8 +216,10 @@ export function extractMessageContext<TMessage>(
 ): Context {
   let extracted: Context;
   const propagator = currentPropagator();
+  const guard = asGuard(getter);
   try {
-    extracted = propagator.extract(base, message, getter);
+    guard.begin();
+    extracted = guard.finish(propagator.extract(base, message, guard), base);
   } catch (error) {
     reportOnce('extract', `could not extract trace headers: ${String(error)}`);
     return base;

@@ -69,13 +69,15 @@ describe('extracting tracestate and baggage', () => {
     expect(state?.get('BAD KEY')).toBeUndefined();
   });
 
-  it('reads baggage and ignores malformed members', () => {
+  it('reads baggage, ignores members that break the grammar, and keeps keys as written', () => {
     const baggage = propagation.getBaggage(
       extract({ traceparent: VALID, baggage: 'user=ann,broken,%E0%A4%A=x,tenant=acme' }),
     );
     expect(baggage?.getEntry('user')?.value).toBe('ann');
     expect(baggage?.getEntry('tenant')?.value).toBe('acme');
-    expect(baggage?.getAllEntries()).toHaveLength(2);
+    // `%` is a token character: W3C Baggage keys are never percent-decoded.
+    expect(baggage?.getEntry('%E0%A4%A')?.value).toBe('x');
+    expect(baggage?.getAllEntries()).toHaveLength(3);
   });
 
   it('bounds oversized baggage', () => {
