@@ -2,7 +2,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { reportOnce } from '../../src/report.js';
 import type { InitializeMiddleware, MiddlewareStackLike } from '../sqs/internal-types.js';
 import { isSnsOfficiallyInstrumented } from './official-instrumentation.js';
-import { tracedPublish } from './publish.js';
+import { tracedSendMessage } from '../sqs/send-message.js';
 import { tracedPublishBatch } from './publish-batch.js';
 import { SnsClientTracing } from './sns-client-tracing.js';
 import type { SnsClientOptions } from './types.js';
@@ -78,7 +78,7 @@ function createSnsMiddleware(tracing: SnsClientTracing, client: unknown): Initia
     }
     switch (context.commandName) {
       case 'PublishCommand':
-        return (args) => tracedPublish(tracing, next, args);
+        return (args) => tracedSendMessage(tracing.tracer, 'SNS', next, args);
       case 'PublishBatchCommand':
         return (args) => tracedPublishBatch(tracing, next, args);
       default:

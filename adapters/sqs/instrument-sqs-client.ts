@@ -111,7 +111,7 @@ export function createSqsMiddleware(
     }
     switch (context.commandName) {
       case 'SendMessageCommand':
-        return (args) => tracedSendMessage(tracing, next, args);
+        return (args) => tracedSendMessage(tracing.tracer, 'SQS', next, args);
       case 'SendMessageBatchCommand':
         return (args) => tracedSendMessageBatch(tracing, next, args);
       case 'ReceiveMessageCommand':
