@@ -3,6 +3,7 @@ import {
   propagation,
   trace,
   type Context,
+  type SpanContext,
   type TextMapGetter,
   type TextMapPropagator,
   type TextMapSetter,
@@ -142,6 +143,20 @@ class GuardedGetter<TMessage> implements W3CGuard<TMessage> {
     return [];
   }
 
+  /**
+   * Whether `spanContext` is the one the `traceparent` handed over names: then it is valid
+   * (the guard checked it) without the API's regular expressions.
+   */
+  carries(spanContext: SpanContext): boolean {
+    const traceparent = this.traceparent;
+    return (
+      traceparent !== undefined &&
+      spanContext.traceId.length === 32 &&
+      spanContext.spanId.length === 16 &&
+      isSameParent(traceparent, spanContext.traceId, spanContext.spanId)
+    );
+  }
+
   /** Forgets the previous extraction. */
   begin(): void {
     this.traceparent = undefined;
@@ -189,6 +204,7 @@ interface W3CGuard<TMessage> extends TextMapGetter<TMessage> {
   readonly [GUARD]: true;
   begin(): void;
   finish(extracted: Context, base: Context): Context;
+  carries(spanContext: SpanContext): boolean;
 }
 
 /** `getter` itself when {@link safeGetter} made it, else a guard over it. */
@@ -228,7 +244,7 @@ export function extractMessageContext<TMessage>(
   if (propagator === w3c) return extracted;
   const spanContext = trace.getSpanContext(extracted);
   if (spanContext !== undefined && spanContext !== trace.getSpanContext(base)) {
-    if (!trace.isSpanContextValid(spanContext)) {
+    if (!guard.carries(spanContext) && !trace.isSpanContextValid(spanContext)) {
       return trace.deleteSpan(extracted);
     }
   }

@@ -81,6 +81,16 @@ const SEMICOLON = 0x3b;
  *   what a participant sends on.
  */
 export function guardTraceparent(value: string): string | undefined {
+  // What every W3C propagator writes, checked in one pass by V8's regexp engine: about half
+  // the time of the scan below, which handles everything else.
+  if (
+    value.length === TRACEPARENT_LENGTH &&
+    CANONICAL_TRACEPARENT.test(value) &&
+    !value.startsWith(ZERO_TRACE_ID, 3) &&
+    !value.startsWith(ZERO_SPAN_ID, 36)
+  ) {
+    return value;
+  }
   let start = 0;
   let end = value.length;
   while (start < end && isOws(value.charCodeAt(start))) start++;
@@ -115,6 +125,11 @@ export function guardTraceparent(value: string): string | undefined {
     `-0${String(flags & KNOWN_TRACE_FLAGS)}`
   );
 }
+
+/** Version 00 with only the flags this version defines: returned as it is. */
+const CANONICAL_TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
 
 /** After a higher version's flags: a dash, then fields this version knows nothing about. */
 function isFutureTail(value: string, from: number, end: number): boolean {
