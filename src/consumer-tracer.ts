@@ -51,6 +51,7 @@ const LATE: Attributes = Object.freeze({ [ATTR_SETTLE_LATE]: true });
 export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOwner {
   private readonly getter: TextMapGetter<TIncoming>;
   private readonly relation: ProcessRelation;
+  private readonly linkParent: boolean;
   private readonly baggagePolicy: BaggagePolicy;
   private readonly pending: PendingScopes;
   /** The `contextSource` option; `undefined` without one. */
@@ -66,6 +67,7 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
     super(transport, options);
     this.getter = safeGetter((message: TIncoming, key) => transport.readHeader(message, key));
     this.relation = options.relation ?? 'child';
+    this.linkParent = options.linkToParent ?? true;
     this.baggagePolicy = options.baggage ?? 'keep';
     this.pending = new PendingScopes(options.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS);
     this.sources = ContextSources.of(options.contextSource, transport, this.getter);
@@ -151,8 +153,7 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
   startProcess(message: TIncoming, base: Context = contextApi.active()): ProcessScope {
     const instruments = this.metrics.instruments;
     const startedAt = instruments === undefined ? 0 : performance.now();
-    const active = base;
-    let parent = this.extract(message, active);
+    let parent = this.extract(message, base);
     let creation = trace.getSpanContext(parent);
     const ambient = trace.getSpanContext(contextApi.active());
     let continued = creation !== undefined && creation.isRemote && creation !== ambient;
@@ -167,23 +168,23 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
         continued = true;
       }
     }
-    const links: Link[] = [];
+    let links: Link[] | undefined;
     let root = false;
     if (continued && creation !== undefined) {
-      links.push({ context: creation });
       if (this.relation === 'link') {
+        links = [{ context: creation }];
         root = true;
         parent = trace.deleteSpan(parent);
-      } else if (ambient !== undefined && trace.isSpanContextValid(ambient)) {
-        links.push({ context: ambient });
+      } else {
+        if (this.linkParent) links = [{ context: creation }];
+        if (ambient !== undefined && trace.isSpanContextValid(ambient)) {
+          (links ??= []).push({ context: ambient });
+        }
       }
     }
     parent = this.applyBaggagePolicy(parent);
     const attributes: Attributes = {};
-    if (sourceKind !== undefined) attributes[ATTR_CONTEXT_SOURCE] = sourceKind;
     const destination = this.transport.describeIncoming(message, attributes);
-    const queueTime = this.transport.sentAt === undefined ? undefined : this.queueTime(message);
-    if (queueTime !== undefined) attributes[ATTR_MESSAGE_QUEUE_TIME] = queueTime;
     const span = this.startSpan(
       'process',
       destination,
@@ -193,6 +194,13 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
       links,
       root,
     );
+    const recording = span.isRecording();
+    // Queue time: an attribute of spans that record, and a metric while metrics are on.
+    const queueTime =
+      this.transport.sentAt !== undefined && (recording || instruments !== undefined)
+        ? this.queueTime(message)
+        : undefined;
+    if (recording) this.describeDetails(span, message, sourceKind, queueTime);
     if (instruments === undefined) {
       return new ProcessScope(span, trace.setSpan(parent, span), destination, this);
     }
@@ -213,6 +221,20 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
       metric,
       startedAt,
     );
+  }
+
+  /** The attributes of a recording `process` span that samplers do not need. */
+  private describeDetails(
+    span: Span,
+    message: TIncoming,
+    sourceKind: ContextSourceKind | undefined,
+    queueTime: number | undefined,
+  ): void {
+    const details: Attributes = {};
+    this.transport.describeIncomingDetails?.(message, details);
+    if (sourceKind !== undefined) details[ATTR_CONTEXT_SOURCE] = sourceKind;
+    if (queueTime !== undefined) details[ATTR_MESSAGE_QUEUE_TIME] = queueTime;
+    this.setDetails(span, details);
   }
 
   /** The message's queue time in seconds, from the transport's `sentAt`; never throws. */
@@ -253,8 +275,14 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
     let tracked = false;
     try {
       scope = this.startProcess(message, base);
-      if (lifecycle.track !== undefined) tracked = lifecycle.track(message, scope);
-      if (lifecycle.handlerMessage !== undefined) handed = lifecycle.handlerMessage(message, scope);
+      // A message nothing is recorded of (its span does not record, metrics are off) needs
+      // only its context: no settle tracking, no view, no timer.
+      if (scope.observed) {
+        if (lifecycle.track !== undefined) tracked = lifecycle.track(message, scope);
+        if (lifecycle.handlerMessage !== undefined) {
+          handed = lifecycle.handlerMessage(message, scope);
+        }
+      }
     } catch (error) {
       scope?.end();
       reportOnce(

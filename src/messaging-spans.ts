@@ -125,6 +125,15 @@ export class MessagingSpans {
     }
   }
 
+  /**
+   * Sets `details` on a span that records: the attributes samplers do not need, built only
+   * for spans that record (a transport's `describeOutgoingDetails`, `describeIncomingDetails`).
+   */
+  protected setDetails(span: Span, details: Attributes): void {
+    if (this.previousNames) addPreviousNames(details);
+    span.setAttributes(details);
+  }
+
   /** Ends a `send`, `create` or `receive` span, recording `error` when the call failed. */
   endSpan(span: Span, error?: unknown): void {
     if (error !== undefined) recordError(span, error);

@@ -101,6 +101,17 @@ export interface ConsumerOptions<TMessage = unknown> extends TracingOptions {
    */
   readonly relation?: ProcessRelation;
   /**
+   * With relation `child`, whether the `process` span also links to its parent, the
+   * message's creation context. The semantic conventions say a `process` span SHOULD link
+   * to the creation context of every message it accounts for, parent or not, and backends
+   * that list a span's links (Jaeger's references, Tempo's links) show the producer there.
+   * Turn it off to save one link per span, to start and to export, when your backend shows
+   * the parent anyway. A link to an active span around the consumer
+   * (an HTTP push request) is added either way.
+   * @defaultValue `true`
+   */
+  readonly linkToParent?: boolean;
+  /**
    * Which inbound baggage the handler sees.
    * @defaultValue `'keep'`
    */

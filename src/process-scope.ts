@@ -85,6 +85,11 @@ type Phase = typeof RUNNING | typeof FINISHING | typeof WAITING | typeof ENDED;
 export class ProcessScope implements SettleTarget {
   /** When the handler finished and the wait for the settle began (`performance.now()`). */
   waitingSince = 0;
+  /**
+   * Whether anything is recorded of this message beyond its context: its span records, or
+   * metrics are on. When not, the lifecycle skips settle tracking and the settle view.
+   */
+  readonly observed: boolean;
   private phase: Phase = RUNNING;
   private settled = false;
   private timedOut = false;
@@ -103,7 +108,9 @@ export class ProcessScope implements SettleTarget {
     readonly metric?: MetricDestination,
     /** When the message was delivered (`performance.now()`), for `messaging.process.duration`. */
     readonly startedAt = 0,
-  ) {}
+  ) {
+    this.observed = metric !== undefined || span.isRecording();
+  }
 
   /** Whether the span has ended. */
   get isEnded(): boolean {

@@ -87,6 +87,12 @@ export class ProducerTracer<TOutgoing> extends MessagingSpans {
     const attributes: Attributes = {};
     const destination = this.transport.describeOutgoing(message, attributes);
     const span = this.startSpan(type, destination, attributes, SpanKind.PRODUCER, parent);
+    const transport = this.transport;
+    if (transport.describeOutgoingDetails !== undefined && span.isRecording()) {
+      const details: Attributes = {};
+      transport.describeOutgoingDetails(message, details);
+      this.setDetails(span, details);
+    }
     const ctx = trace.setSpan(parent, span);
     return { span, context: ctx, message: this.inject(message, ctx, span) };
   }

@@ -55,6 +55,16 @@ export interface ProducerTransport<TOutgoing> extends TransportIdentity {
    * attributes are added by tracehop.
    */
   describeOutgoing(message: TOutgoing, attributes: Attributes): string;
+
+  /**
+   * Adds the attributes of one outgoing message that samplers do not need (message id,
+   * body size, ordering key…) to `attributes`. Called only when the message's span records,
+   * just after it starts: the semantic conventions ask for what samplers need (destination,
+   * operation, system, server) at start, and the rest would be built for nothing on every
+   * span that is not sampled.
+   * @defaultValue none: every attribute comes from {@link describeOutgoing}
+   */
+  describeOutgoingDetails?(message: TOutgoing, attributes: Attributes): void;
 }
 
 /**
@@ -99,6 +109,15 @@ export interface ConsumerTransport<TIncoming> extends TransportIdentity {
    * (`process {destination}`).
    */
   describeIncoming(message: TIncoming, attributes: Attributes): string;
+
+  /**
+   * Adds the attributes of one received message that samplers do not need (message id,
+   * delivery tag, body size, delivery count…) to `attributes`. Called only when the
+   * message's `process` span records, just after it starts (see
+   * {@link ProducerTransport.describeOutgoingDetails}).
+   * @defaultValue none: every attribute comes from {@link describeIncoming}
+   */
+  describeIncomingDetails?(message: TIncoming, attributes: Attributes): void;
 }
 
 /**

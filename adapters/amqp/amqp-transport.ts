@@ -124,6 +124,13 @@ class AmqplibTransport implements AmqpTransport {
     }
     const destination = this.sendName;
     attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
+    addServer(attributes, this.server);
+    return destination;
+  }
+
+  /** Routing key, message and correlation ids, body size: only on spans that record. */
+  describeOutgoingDetails(message: AmqpOutgoingMessage, attributes: Attributes): void {
+    const routingKey = asString(message.routingKey);
     if (routingKey !== '') attributes[ATTR_RABBITMQ_DESTINATION_ROUTING_KEY] = routingKey;
     const options = message.options;
     if (options !== undefined && options !== null) {
@@ -131,8 +138,6 @@ class AmqplibTransport implements AmqpTransport {
     }
     const size: unknown = message.content?.length;
     if (typeof size === 'number') attributes[ATTR_MESSAGING_MESSAGE_BODY_SIZE] = size;
-    addServer(attributes, this.server);
-    return destination;
   }
 
   /** The delivered `content`, for a `contextSource` that reads the body. */
@@ -157,9 +162,13 @@ class AmqplibTransport implements AmqpTransport {
     }
     const destination = this.deliveryName;
     attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
-    describeDelivery(message, routingKey, attributes);
     addServer(attributes, this.server);
     return destination;
+  }
+
+  /** What the delivery says about itself (see {@link describeDelivery}): only on spans that record. */
+  describeIncomingDetails(message: Message, attributes: Attributes): void {
+    describeDelivery(message, asString(message.fields?.routingKey), attributes);
   }
 }
 

@@ -153,6 +153,8 @@ export class AmqpChannelState {
     attributes: Attributes | undefined,
     error?: unknown,
   ): void {
+    // Nothing tracked (no span records and metrics are off): nothing to find.
+    if (this.unsettled.isEmpty) return;
     const tag: unknown = message?.fields?.deliveryTag;
     if (typeof tag !== 'number') return;
     if (!allUpTo) {
@@ -163,6 +165,7 @@ export class AmqpChannelState {
   }
 
   private settledAll(operation: string, attributes: Attributes, error?: unknown): void {
+    if (this.unsettled.isEmpty) return;
     this.unsettled.settleWhere(everyTag, operation, error, attributes);
   }
 

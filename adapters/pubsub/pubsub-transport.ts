@@ -192,8 +192,12 @@ export class PubSubTransport implements MessagingTransport<PubSubOutgoingMessage
   describeOutgoing(message: PubSubOutgoingMessage, attributes: Attributes): string {
     const topic = this.topicId ?? '';
     attributes[ATTR_MESSAGING_DESTINATION_NAME] = topic;
-    if (message.orderingKey) attributes[ATTR_GCP_PUBSUB_MESSAGE_ORDERING_KEY] = message.orderingKey;
     return topic;
+  }
+
+  /** The ordering key: only on spans that record. */
+  describeOutgoingDetails(message: PubSubOutgoingMessage, attributes: Attributes): void {
+    if (message.orderingKey) attributes[ATTR_GCP_PUBSUB_MESSAGE_ORDERING_KEY] = message.orderingKey;
   }
 
   /** The received `data`, for a `contextSource` that reads the body. */
@@ -212,13 +216,17 @@ export class PubSubTransport implements MessagingTransport<PubSubOutgoingMessage
     const subscription = this.subscriptionId ?? '';
     attributes[ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME] = subscription;
     if (this.topicId !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = this.topicId;
+    return subscription;
+  }
+
+  /** Message id, ordering key, delivery attempt, ack id: only on spans that record. */
+  describeIncomingDetails(message: PubSubMessage, attributes: Attributes): void {
     attributes[ATTR_MESSAGING_MESSAGE_ID] = message.id;
     if (message.orderingKey) attributes[ATTR_GCP_PUBSUB_MESSAGE_ORDERING_KEY] = message.orderingKey;
     if (message.deliveryAttempt > 0) {
       attributes[ATTR_GCP_PUBSUB_MESSAGE_DELIVERY_ATTEMPT] = message.deliveryAttempt;
     }
     attributes[ATTR_GCP_PUBSUB_MESSAGE_ACK_ID] = message.ackId;
-    return subscription;
   }
 }
 

@@ -36,6 +36,10 @@ export const lambdaSqsTransport: ConsumerTransport<LambdaSqsRecord> = {
     // Optional chaining throughout: whatever a handler is given still gets a span.
     const name = queueNameFromArn(record?.eventSourceARN);
     if (name !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = name;
+    return name ?? '';
+  },
+  /** Message id, receive count, the SNS topic of an envelope: only on spans that record. */
+  describeIncomingDetails(record, attributes: Attributes) {
     if (typeof record?.messageId === 'string') {
       attributes[ATTR_MESSAGING_MESSAGE_ID] = record.messageId;
     }
@@ -43,7 +47,6 @@ export const lambdaSqsTransport: ConsumerTransport<LambdaSqsRecord> = {
     if (count !== undefined) attributes[ATTR_SQS_APPROXIMATE_RECEIVE_COUNT] = count;
     const envelope = snsEnvelopeOf(record, record?.body);
     if (envelope?.topicArn !== undefined) attributes[ATTR_AWS_SNS_TOPIC_ARN] = envelope.topicArn;
-    return name ?? '';
   },
 };
 

@@ -127,11 +127,11 @@ export class SqsTransport implements MessagingTransport<SqsOutgoingMessage, Mess
   }
 
   describeIncoming(message: Message, attributes: Attributes): string {
-    const destination = describeQueue(
-      receivedFrom(message) ?? this.defaultQueueUrl,
-      attributes,
-      false,
-    );
+    return describeQueue(receivedFrom(message) ?? this.defaultQueueUrl, attributes, false);
+  }
+
+  /** Message id, receive count, the SNS topic of an envelope: only on spans that record. */
+  describeIncomingDetails(message: Message, attributes: Attributes): void {
     // Optional chaining throughout: whatever a handler is given still gets a span.
     const id = message?.MessageId;
     if (typeof id === 'string') attributes[ATTR_MESSAGING_MESSAGE_ID] = id;
@@ -139,7 +139,6 @@ export class SqsTransport implements MessagingTransport<SqsOutgoingMessage, Mess
     if (count !== undefined) attributes[ATTR_SQS_APPROXIMATE_RECEIVE_COUNT] = count;
     const envelope = snsEnvelopeOf(message, message?.Body);
     if (envelope?.topicArn !== undefined) attributes[ATTR_AWS_SNS_TOPIC_ARN] = envelope.topicArn;
-    return destination;
   }
 }
 

@@ -10,6 +10,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
+  type Sampler,
   type Span,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
@@ -23,6 +24,11 @@ export interface TestTracingOptions {
    * @defaultValue true
    */
   readonly register?: boolean;
+  /**
+   * The provider's sampler, to test what happens to spans that are not sampled.
+   * @defaultValue the SDK's default: ParentBased(AlwaysOn)
+   */
+  readonly sampler?: Sampler;
 }
 
 /** An in-memory tracing setup for tests. */
@@ -79,6 +85,7 @@ export function setupTestTracing(options: TestTracingOptions = {}): TestTracing 
     shutdown: () => Promise.resolve(),
   };
   const provider = new BasicTracerProvider({
+    ...(options.sampler === undefined ? {} : { sampler: options.sampler }),
     spanProcessors: [new SimpleSpanProcessor(exporter), tracker],
   });
   const register = options.register ?? true;

@@ -77,27 +77,28 @@ describe('the RabbitMQ transport description', () => {
     }
   });
 
-  it('describes a published message', () => {
+  it('describes a published message: what samplers need at start, the rest as details', () => {
     const transport = createAmqpTransport({ server });
+    const message: AmqpOutgoingMessage = {
+      exchange: 'orders',
+      routingKey: 'eu.created',
+      content: Buffer.from('12345'),
+      options: { messageId: 'm1', correlationId: 'c1' },
+    };
     const attributes: Attributes = {};
-    const destination = transport.describeOutgoing(
-      {
-        exchange: 'orders',
-        routingKey: 'eu.created',
-        content: Buffer.from('12345'),
-        options: { messageId: 'm1', correlationId: 'c1' },
-      },
-      attributes,
-    );
-    expect(destination).toBe('orders:eu.created');
+    expect(transport.describeOutgoing(message, attributes)).toBe('orders:eu.created');
     expect(attributes).toEqual({
       'messaging.destination.name': 'orders:eu.created',
+      'server.address': '10.0.0.7',
+      'server.port': 5671,
+    });
+    const details: Attributes = {};
+    transport.describeOutgoingDetails?.(message, details);
+    expect(details).toEqual({
       'rabbitmq.destination.routing_key': 'eu.created',
       'messaging.message.id': 'm1',
       'messaging.message.conversation_id': 'c1',
       'messaging.message.body.size': 5,
-      'server.address': '10.0.0.7',
-      'server.port': 5671,
     });
   });
 
@@ -113,6 +114,7 @@ describe('the RabbitMQ transport description', () => {
     expect(transport.describeOutgoing(odd as unknown as AmqpOutgoingMessage, attributes)).toBe(
       'amq.default',
     );
+    transport.describeOutgoingDetails?.(odd as unknown as AmqpOutgoingMessage, attributes);
     expect(attributes['messaging.message.id']).toBeUndefined();
   });
 
@@ -133,13 +135,17 @@ describe('the RabbitMQ transport description', () => {
     expect(transport.describeIncoming(message, attributes)).toBe('orders:eu:billing');
     expect(attributes).toEqual({
       'messaging.destination.name': 'orders:eu:billing',
+      'server.address': '10.0.0.7',
+      'server.port': 5671,
+    });
+    const details: Attributes = {};
+    transport.describeIncomingDetails?.(message, details);
+    expect(details).toEqual({
       'rabbitmq.destination.routing_key': 'eu',
       'rabbitmq.message.delivery_tag': 3,
       [ATTR_AMQP_REDELIVERED]: true,
       'messaging.message.id': 'm1',
       'messaging.message.body.size': 2,
-      'server.address': '10.0.0.7',
-      'server.port': 5671,
     });
   });
 
