@@ -52,6 +52,8 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
   private readonly getter: TextMapGetter<TIncoming>;
   private readonly relation: ProcessRelation;
   private readonly linkParent: boolean;
+  /** @internal */
+  readonly settleEvents: boolean;
   private readonly baggagePolicy: BaggagePolicy;
   private readonly pending: PendingScopes;
   /** The `contextSource` option; `undefined` without one. */
@@ -68,6 +70,7 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
     this.getter = safeGetter((message: TIncoming, key) => transport.readHeader(message, key));
     this.relation = options.relation ?? 'child';
     this.linkParent = options.linkToParent ?? true;
+    this.settleEvents = options.settleEvents ?? true;
     this.baggagePolicy = options.baggage ?? 'keep';
     this.pending = new PendingScopes(options.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS);
     this.sources = ContextSources.of(options.contextSource, transport, this.getter);

@@ -128,6 +128,16 @@ export interface ConsumerOptions<TMessage = unknown> extends TracingOptions {
    * @defaultValue 60 000 (the official amqplib instrumentation's `consumeTimeoutMs`)
    */
   readonly settleTimeoutMs?: number;
+  /**
+   * Whether each settle (`ack`, `nack`, `reject`, SQS `delete`, Pub/Sub `ack`…) is recorded
+   * as an event on the message's `process` span, named after the operation, with
+   * `messaging.operation.type = settle`. Off, the span still ends at the settle, a settle
+   * the broker refused is still recorded (with its `error.type`), and a settle after the
+   * settle timeout is still a late settle span; only the event of each successful settle is
+   * left out, which saves its time stamp and attributes on every recorded message.
+   * @defaultValue `true`
+   */
+  readonly settleEvents?: boolean;
 }
 
 /**

@@ -40,6 +40,8 @@ export function settleEventAttributes(
 
 /** What a scope tells the consumer it belongs to. */
 export interface ScopeOwner {
+  /** Whether settles are recorded as events on the `process` span (the `settleEvents` option). */
+  readonly settleEvents: boolean;
   /** The handler finished and the span waits for the settle: start its timeout now. */
   waitForSettle(scope: ProcessScope): void;
   /** The span ended. */
@@ -141,7 +143,8 @@ export class ProcessScope implements SettleTarget {
   /**
    * The message was settled (`ack`, `nack`, `reject`, `delete`…): recorded as an event
    * named after the operation on the `process` span, with `messaging.operation.type =
-   * settle` and `error.type` when the broker refused it. Ends the span if the handler has
+   * settle` and `error.type` when the broker refused it (with `settleEvents: false`, only
+   * a refused settle is). Ends the span if the handler has
    * finished and it was waiting for this. After the span ended by its timeout, the settle
    * is recorded as a late settle span instead (see {@link ScopeOwner.recordLateSettle}).
    *
@@ -165,7 +168,9 @@ export class ProcessScope implements SettleTarget {
       );
       return;
     }
-    this.span.addEvent(operation, settleEventAttributes(operation, error, attributes));
+    if (this.owner.settleEvents || error !== undefined) {
+      this.span.addEvent(operation, settleEventAttributes(operation, error, attributes));
+    }
     this.settled = true;
     if (this.phase === WAITING) this.end();
   }
@@ -175,7 +180,7 @@ export class ProcessScope implements SettleTarget {
    * SQS visibility change while the handler runs): an event only.
    */
   addSettleEvent(operation: string, attributes: Attributes): void {
-    if (this.phase === ENDED) return;
+    if (this.phase === ENDED || !this.owner.settleEvents) return;
     this.span.addEvent(operation, { ...attributes, ...settleAttributes(operation) });
   }
 

@@ -205,6 +205,26 @@ describe('settling', () => {
     await channel.close();
   });
 
+  it('settleEvents: false leaves out the ack event; the span still ends at the ack, after the handler', async () => {
+    const channel = traceChannel(await connection.createChannel(), { settleEvents: false });
+    const queue = uniqueName('no-settle-events');
+    await channel.assertQueue(queue, { exclusive: true });
+    const handled = deferred<ConsumeMessage>();
+    await channel.consume(queue, (message) => {
+      if (message !== null) handled.resolve(message);
+    });
+    channel.sendToQueue(queue, Buffer.from('x'));
+    const message = await handled.promise;
+    // The handler has returned without acking: the span waits for the ack.
+    expect(tracing.openSpans().map((s) => s.name)).toEqual([`process ${queue}`]);
+    channel.ack(message);
+    const spans = await tracing.waitForSpans((s) => s.some((x) => x.name === `process ${queue}`));
+    const process = only(spans, `process ${queue}`);
+    expect(process.events).toEqual([]);
+    expect(process.attributes[ATTR_PROCESS_TIMED_OUT]).toBeUndefined();
+    await channel.close();
+  });
+
   it('noAck: the span covers the whole async handler', async () => {
     const channel = traceChannel(await connection.createChannel());
     const queue = uniqueName('noack');
