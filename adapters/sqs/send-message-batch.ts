@@ -24,7 +24,7 @@ import type { InitializeArgs, InitializeHandler, InitializeResult } from './inte
 import { batchClearlyFits, messageBytesExact } from './message-size.js';
 import { recordRequestId, safely } from './call-outcome.js';
 import type { SqsClientTracing } from './instrument-sqs-client.js';
-import { describeQueue, serverAttributes } from './sqs-transport.js';
+import { addQueueUrl, describeQueue, serverAttributes } from './sqs-transport.js';
 
 /** A batch ready to go: the traced entries and the spans to end when SQS answers. */
 interface PreparedBatch {
@@ -84,9 +84,12 @@ function prepareBatch(
   if (!Array.isArray(entries) || entries.length === 0) return undefined;
   const tracer = tracing.tracer;
   const parent = contextApi.active();
-  // The batch's send span names the server; each entry's create span only the queue.
+  // The batch's send span names the server; each entry's create span only the queue, and its
+  // URL only when the span records.
   const queueAttributes: Attributes = {};
-  const destination = describeQueue(input.QueueUrl, queueAttributes, false);
+  const destination = describeQueue(input.QueueUrl, queueAttributes, false, false);
+  const urlAttributes: Attributes = {};
+  addQueueUrl(input.QueueUrl, urlAttributes);
   const traced = new Array<SendMessageBatchRequestEntry>(entries.length);
   const accounting = batchAccounting(entries, tracing.maxMessageBytes);
 
@@ -96,6 +99,7 @@ function prepareBatch(
       destination,
       serverAttributes(input.QueueUrl, {
         ...queueAttributes,
+        ...urlAttributes,
         [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: entries.length,
       }),
       SpanKind.PRODUCER,
@@ -118,13 +122,14 @@ function prepareBatch(
       SpanKind.PRODUCER,
       parent,
     );
+    if (span.isRecording()) span.setAttributes(urlAttributes);
     traced[i] = injectEntry(tracing, accounting, entries, i, trace.setSpan(parent, span), span);
     createSpans.push(span);
     creationContexts.push(span.spanContext());
   }
   const sendSpan = tracer.startBatchSend(
     destination,
-    serverAttributes(input.QueueUrl, queueAttributes),
+    serverAttributes(input.QueueUrl, { ...queueAttributes, ...urlAttributes }),
     creationContexts,
     entries.length,
     parent,

@@ -127,11 +127,15 @@ export class SqsTransport implements MessagingTransport<SqsOutgoingMessage, Mess
   }
 
   describeIncoming(message: Message, attributes: Attributes): string {
-    return describeQueue(receivedFrom(message) ?? this.defaultQueueUrl, attributes, false);
+    return describeQueue(receivedFrom(message) ?? this.defaultQueueUrl, attributes, false, false);
   }
 
-  /** Message id, receive count, the SNS topic of an envelope: only on spans that record. */
+  /**
+   * Queue URL, message id, receive count, the SNS topic of an envelope: only on spans that
+   * record.
+   */
   describeIncomingDetails(message: Message, attributes: Attributes): void {
+    addQueueUrl(receivedFrom(message) ?? this.defaultQueueUrl, attributes);
     // Optional chaining throughout: whatever a handler is given still gets a span.
     const id = message?.MessageId;
     if (typeof id === 'string') attributes[ATTR_MESSAGING_MESSAGE_ID] = id;
@@ -144,22 +148,31 @@ export class SqsTransport implements MessagingTransport<SqsOutgoingMessage, Mess
 
 /**
  * Adds a queue's semantic-convention attributes and returns its name ('' when the queue
- * is unknown). `server.*` only on client calls, not on `process` spans.
+ * is unknown). `server.*` only on client calls, not on `process` spans; the queue URL
+ * (`withUrl`) only where it costs once per call, not once per message: per-message spans
+ * get it only when they record (see {@link addQueueUrl}).
  */
 export function describeQueue(
   queueUrl: unknown,
   attributes: Attributes,
   withServer: boolean,
+  withUrl = true,
 ): string {
   const queue = queueInfo(queueUrl);
   if (queue === undefined) return '';
   attributes[ATTR_MESSAGING_DESTINATION_NAME] = queue.name;
-  attributes[ATTR_AWS_SQS_QUEUE_URL] = queue.url;
+  if (withUrl) attributes[ATTR_AWS_SQS_QUEUE_URL] = queue.url;
   if (withServer) {
     if (queue.address !== undefined) attributes[ATTR_SERVER_ADDRESS] = queue.address;
     if (queue.port !== undefined) attributes[ATTR_SERVER_PORT] = queue.port;
   }
   return queue.name;
+}
+
+/** Adds `aws.sqs.queue.url` when `queueUrl` is a queue's URL. */
+export function addQueueUrl(queueUrl: unknown, attributes: Attributes): void {
+  const queue = queueInfo(queueUrl);
+  if (queue !== undefined) attributes[ATTR_AWS_SQS_QUEUE_URL] = queue.url;
 }
 
 /** Adds `server.address` and `server.port` of a queue's URL to `attributes`, and returns them. */

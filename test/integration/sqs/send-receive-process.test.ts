@@ -86,7 +86,6 @@ describe('SendMessage → ReceiveMessage → handler (fauxqs)', () => {
       // the caller sees the trace attributes it did not ask for
       expect(message.MessageAttributes?.['traceparent']?.StringValue).toContain(spanId(send));
       expect(await messagesLeft(raw, queue.url)).toBe(0);
-      console.log(tracing.tree(), send.attributes, receive.attributes);
     } finally {
       await deleteQueue(raw, queue.url);
     }
