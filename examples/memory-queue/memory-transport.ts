@@ -23,7 +23,10 @@ export const memoryTransport: MessagingTransport<OutgoingMemoryMessage, MemoryMe
   },
   describeIncoming(message, attributes) {
     attributes[ATTR_MESSAGING_DESTINATION_NAME] = message.queue;
-    attributes[ATTR_MESSAGING_MESSAGE_ID] = message.id;
     return message.queue;
+  },
+  // what samplers need goes above; per-message details only on spans that record
+  describeIncomingDetails(message, attributes) {
+    attributes[ATTR_MESSAGING_MESSAGE_ID] = message.id;
   },
 };
