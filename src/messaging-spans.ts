@@ -134,6 +134,14 @@ export class MessagingSpans {
     span.setAttributes(details);
   }
 
+  /**
+   * Whether anything is recorded of `span`: it records, or its end records metrics. When
+   * not, a caller may skip waiting for the outcome it would record.
+   */
+  observes(span: Span): boolean {
+    return span.isRecording() || span instanceof MeteredSpan;
+  }
+
   /** Ends a `send`, `create` or `receive` span, recording `error` when the call failed. */
   endSpan(span: Span, error?: unknown): void {
     if (error !== undefined) recordError(span, error);

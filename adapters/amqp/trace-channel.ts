@@ -249,7 +249,9 @@ class TracingProxyHandler implements ProxyHandler<RawChannel> {
     const span = scope.span;
     const traced = scope.message.options;
     const state = this.state;
-    if (!state.confirms) {
+    // Without confirms the span ends once the message is buffered; a span nothing is recorded
+    // of does not wait for the broker's confirm either.
+    if (!state.confirms || !this.producer.observes(span)) {
       let accepted: boolean;
       try {
         accepted = this.publishRaw(

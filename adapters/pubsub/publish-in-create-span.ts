@@ -50,6 +50,8 @@ export function publishInCreateSpan(
     tracer.endSpan(span, error);
     throw error;
   }
+  // A span nothing is recorded of needs no end: the client's own promise goes back as is.
+  if (!tracer.observes(span)) return published;
   return published.then(
     (messageId) => {
       finish(tracer, span, undefined, messageId);

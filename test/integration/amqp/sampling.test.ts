@@ -142,6 +142,25 @@ describe('messages whose trace is not sampled', () => {
   });
 });
 
+describe('unsampled publishes on a confirm channel', () => {
+  it('get their confirm callbacks from the broker as without tracehop, and record nothing', async () => {
+    const channel = traceChannel(await connection.createConfirmChannel());
+    const queue = uniqueName('unsampled-confirm');
+    await channel.assertQueue(queue, { autoDelete: true });
+    const confirmed = collector<unknown>(5);
+    context.with(unsampledParent(), () => {
+      for (let i = 0; i < 5; i++) {
+        channel.sendToQueue(queue, Buffer.from(String(i)), {}, (error) => confirmed.add(error));
+      }
+    });
+    expect(await confirmed.all).toEqual([null, null, null, null, null]);
+    await channel.waitForConfirms();
+    expect((await channel.checkQueue(queue)).messageCount).toBe(5);
+    await channel.close();
+    expect(tracing.spans()).toEqual([]);
+  });
+});
+
 describe('attributes and links of sampled messages', () => {
   it('samplers see the attributes the semantic conventions name for sampling; spans that record get the rest', async () => {
     const raw = await connection.createChannel();
