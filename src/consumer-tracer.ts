@@ -153,12 +153,13 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
    * @param base - the context to read the message's on top of: the active one, or one
    * that already carries a creation context found elsewhere (a CloudEvent's extension).
    */
-  startProcess(message: TIncoming, base: Context = contextApi.active()): ProcessScope {
+  startProcess(message: TIncoming, base?: Context): ProcessScope {
     const instruments = this.metrics.instruments;
     const startedAt = instruments === undefined ? 0 : performance.now();
-    let parent = this.extract(message, base);
+    const active = contextApi.active();
+    let parent = this.extract(message, base ?? active);
     let creation = trace.getSpanContext(parent);
-    const ambient = trace.getSpanContext(contextApi.active());
+    const ambient = trace.getSpanContext(active);
     let continued = creation !== undefined && creation.isRemote && creation !== ambient;
     let sourceKind: ContextSourceKind | undefined;
     if (!continued && this.sources !== undefined) {
