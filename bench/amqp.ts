@@ -15,7 +15,7 @@ export const amqpSection: BrokerSection = {
   worker: fileURLToPath(new URL('./amqp-worker.ts', import.meta.url)),
   variants: ['bare', 'bare+headers', 'tracehop', 'official', 'sdk-floor'],
   messages: 15_000,
-  realisticMessages: 5_000,
+  realisticMessages: 15_000,
   async start() {
     const brokers = await startBrokers(['rabbitmq']);
     return { address: brokers.rabbitmq.url, stop: () => brokers.stopAll() };

@@ -16,7 +16,7 @@ export const pubsubSection: BrokerSection = {
   worker: fileURLToPath(new URL('./pubsub-worker.ts', import.meta.url)),
   variants: ['bare', 'bare+headers', 'tracehop', 'official', 'sdk-floor'],
   messages: 5_000,
-  realisticMessages: 2_000,
+  realisticMessages: 5_000,
   env: { METADATA_SERVER_DETECTION: 'none' },
   async start() {
     const brokers = await startBrokers(['pubsub']);
