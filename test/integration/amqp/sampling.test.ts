@@ -4,69 +4,17 @@
  * attributes beyond what samplers see; samplers see the attributes the semantic conventions
  * name for sampling at start; the rest is set on spans that record.
  */
-import {
-  context,
-  ROOT_CONTEXT,
-  trace,
-  TraceFlags,
-  type Attributes,
-  type Context,
-  type Link,
-  type SpanKind,
-} from '@opentelemetry/api';
-import {
-  ParentBasedSampler,
-  SamplingDecision,
-  type Sampler,
-  type SamplingResult,
-} from '@opentelemetry/sdk-trace-base';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+
 import type { ChannelModel, Message } from 'amqplib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { traceChannel } from '../../../adapters/amqp/index.js';
 import { channelState } from '../../../adapters/amqp/channel-state.js';
 import { setupTestTracing } from '../../../src/testing/index.js';
+import { AskedSampler, unsampledParent } from '../../sampling-kit.js';
 import { collector, isChildOf, linksTo, only, openConnection, uniqueName } from './kit.js';
 
-/** Samples every root span and records what every sampler call was asked with. */
-class RecordingRootSampler implements Sampler {
-  readonly seen: { name: string; attributes: Attributes }[] = [];
-  shouldSample(
-    _context: Context,
-    _traceId: string,
-    name: string,
-    _kind: SpanKind,
-    attributes: Attributes,
-    _links: Link[],
-  ): SamplingResult {
-    this.seen.push({ name, attributes: { ...attributes } });
-    return { decision: SamplingDecision.RECORD_AND_SAMPLED };
-  }
-  toString(): string {
-    return 'RecordingRootSampler';
-  }
-}
-
-/** Records what the parent-based sampler is asked, for spans with a parent as well. */
-class Asked implements Sampler {
-  readonly seen: { name: string; attributes: Attributes }[] = [];
-  constructor(private readonly inner: Sampler) {}
-  shouldSample(
-    context: Context,
-    traceId: string,
-    name: string,
-    kind: SpanKind,
-    attributes: Attributes,
-    links: Link[],
-  ): SamplingResult {
-    this.seen.push({ name, attributes: { ...attributes } });
-    return this.inner.shouldSample(context, traceId, name, kind, attributes, links);
-  }
-  toString(): string {
-    return 'Asked';
-  }
-}
-
-const sampler = new Asked(new ParentBasedSampler({ root: new RecordingRootSampler() }));
+const sampler = new AskedSampler();
 const tracing = setupTestTracing({ sampler });
 let connection: ChannelModel;
 
@@ -79,18 +27,8 @@ afterAll(async () => {
 });
 beforeEach(() => {
   tracing.reset();
-  sampler.seen.length = 0;
+  sampler.calls.length = 0;
 });
-
-/** A context whose (remote) parent was not sampled, as an upstream service at 1 % sends it. */
-function unsampledParent(): Context {
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-    spanId: '00f067aa0ba902b7',
-    traceFlags: TraceFlags.NONE,
-    isRemote: true,
-  });
-}
 
 const SAMPLING_KEYS = [
   'messaging.destination.name',
@@ -181,7 +119,7 @@ describe('attributes and links of sampled messages', () => {
     const send = only(spans, `send ${queue}`);
     const process = only(spans, `process ${queue}`);
     for (const name of [send.name, process.name]) {
-      const asked = sampler.seen.find((call) => call.name === name);
+      const asked = sampler.calls.find((call) => call.name === name);
       expect(asked, `the sampler was asked about ${name}`).toBeDefined();
       expect(Object.keys(asked?.attributes ?? {}).sort()).toEqual(SAMPLING_KEYS);
     }

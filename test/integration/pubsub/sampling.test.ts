@@ -5,80 +5,25 @@
  * samplers see the attributes the semantic conventions name for sampling at start, and the
  * spans that record get the rest, with the handler's ack recorded through its view.
  */
-import {
-  context,
-  ROOT_CONTEXT,
-  trace,
-  TraceFlags,
-  type Attributes,
-  type Context,
-  type Link,
-  type SpanKind,
-} from '@opentelemetry/api';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { v1, type Message } from '@google-cloud/pubsub';
-import {
-  ParentBasedSampler,
-  SamplingDecision,
-  type Sampler,
-  type SamplingResult,
-} from '@opentelemetry/sdk-trace-base';
+
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tracePubSubHandler, traceTopic } from '../../../adapters/pubsub/index.js';
 import { setupTestTracing } from '../../../src/testing/index.js';
+import { AskedSampler, UNSAMPLED_TRACE, unsampledParent } from '../../sampling-kit.js';
 import { collect, createFixture, only, parentId, spanId, traceId, type Fixture } from './kit.js';
 
-/** Samples every root span. */
-class SampleRoots implements Sampler {
-  shouldSample(): SamplingResult {
-    return { decision: SamplingDecision.RECORD_AND_SAMPLED };
-  }
-  toString(): string {
-    return 'SampleRoots';
-  }
-}
-
-/** Records what the parent-based sampler is asked, for spans with a parent as well. */
-class Asked implements Sampler {
-  readonly seen: { name: string; attributes: Attributes }[] = [];
-  constructor(private readonly inner: Sampler) {}
-  shouldSample(
-    context: Context,
-    traceId: string,
-    name: string,
-    kind: SpanKind,
-    attributes: Attributes,
-    links: Link[],
-  ): SamplingResult {
-    this.seen.push({ name, attributes: { ...attributes } });
-    return this.inner.shouldSample(context, traceId, name, kind, attributes, links);
-  }
-  toString(): string {
-    return 'Asked';
-  }
-}
-
-const sampler = new Asked(new ParentBasedSampler({ root: new SampleRoots() }));
+const sampler = new AskedSampler();
 const tracing = setupTestTracing({ sampler });
 afterAll(() => tracing.shutdown());
 beforeEach(() => {
   tracing.reset();
-  sampler.seen.length = 0;
+  sampler.calls.length = 0;
 });
 afterEach(() => {
   expect(tracing.openSpans()).toEqual([]);
 });
-
-const UNSAMPLED_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
-
-/** A context whose (remote) parent was not sampled, as an upstream service at 1 % sends it. */
-function unsampledParent(): Context {
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: UNSAMPLED_TRACE,
-    spanId: '00f067aa0ba902b7',
-    traceFlags: TraceFlags.NONE,
-    isRemote: true,
-  });
-}
 
 /** The trace of the active context, as a handler sees it. */
 function activeTrace(): { traceId: string; sampled: boolean } {
@@ -111,12 +56,9 @@ async function backlogAfterClose(f: Fixture): Promise<string[]> {
 
 /** The sorted attribute keys the sampler was asked about the span named `name`. */
 function keysAsked(name: string): string[] {
-  const asked = sampler.seen.filter((call) => call.name === name);
-  expect(
-    asked.map((call) => call.name),
-    `the sampler was asked about ${name} once`,
-  ).toEqual([name]);
-  return Object.keys(asked[0]?.attributes ?? {}).sort();
+  const asked = sampler.keysAsked(name);
+  expect(asked, `the sampler was asked about ${name} once`).toHaveLength(1);
+  return asked[0] ?? [];
 }
 
 const CREATE_SAMPLING_KEYS = [
@@ -176,7 +118,7 @@ describe('messages whose trace is not sampled', () => {
         );
       }
       // Samplers were asked with the sampling attributes alone.
-      const asked = sampler.seen.map((call) => [call.name, Object.keys(call.attributes).sort()]);
+      const asked = sampler.calls.map((call) => [call.name, Object.keys(call.attributes).sort()]);
       expect(asked).toEqual([
         ...ids.map(() => [`create ${f.topicId}`, CREATE_SAMPLING_KEYS]),
         ...ids.map(() => [`subscribe ${f.subscriptionId}`, PROCESS_SAMPLING_KEYS]),

@@ -14,22 +14,8 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import {
-  context,
-  ROOT_CONTEXT,
-  trace,
-  TraceFlags,
-  type Attributes,
-  type Context,
-  SpanKind,
-  type Link,
-} from '@opentelemetry/api';
-import {
-  ParentBasedSampler,
-  SamplingDecision,
-  type Sampler,
-  type SamplingResult,
-} from '@opentelemetry/sdk-trace-base';
+import { context, trace, TraceFlags, SpanKind } from '@opentelemetry/api';
+
 import { Consumer } from 'sqs-consumer';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -39,6 +25,7 @@ import {
 } from '../../../adapters/sqs/index.js';
 import { byReceiptHandle } from '../../../adapters/sqs/in-flight.js';
 import { setupTestTracing } from '../../../src/testing/index.js';
+import { AskedSampler, unsampledParent } from '../../sampling-kit.js';
 import {
   createQueue,
   deleteQueue,
@@ -51,43 +38,13 @@ import {
   traceId,
 } from './sqs-test-kit.js';
 
-/** Samples every root span. */
-class SampleRoots implements Sampler {
-  shouldSample(): SamplingResult {
-    return { decision: SamplingDecision.RECORD_AND_SAMPLED };
-  }
-  toString(): string {
-    return 'SampleRoots';
-  }
-}
-
-/** Records what the parent-based sampler is asked, for spans with a parent as well. */
-class Asked implements Sampler {
-  readonly seen: { name: string; kind: SpanKind; attributes: Attributes }[] = [];
-  constructor(private readonly inner: Sampler) {}
-  shouldSample(
-    context: Context,
-    traceId: string,
-    name: string,
-    kind: SpanKind,
-    attributes: Attributes,
-    links: Link[],
-  ): SamplingResult {
-    this.seen.push({ name, kind, attributes: { ...attributes } });
-    return this.inner.shouldSample(context, traceId, name, kind, attributes, links);
-  }
-  toString(): string {
-    return 'Asked';
-  }
-}
-
-const sampler = new Asked(new ParentBasedSampler({ root: new SampleRoots() }));
+const sampler = new AskedSampler();
 const tracing = setupTestTracing({ sampler });
 const raw = newClient();
 const sqs = instrumentSqsClient(newClient());
 beforeEach(() => {
   tracing.reset();
-  sampler.seen.length = 0;
+  sampler.calls.length = 0;
 });
 afterEach(() => {
   expect(tracing.openSpans()).toEqual([]);
@@ -102,16 +59,6 @@ afterAll(async () => {
 const PRODUCER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 /** The consumer's poll loop, unsampled too, in a trace of its own. */
 const POLL_TRACE = '0af7651916cd43dd8448eb211c80319c';
-
-/** A context whose (remote) parent was not sampled. */
-function unsampledParent(traceId: string): Context {
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId,
-    spanId: '00f067aa0ba902b7',
-    traceFlags: TraceFlags.NONE,
-    isRemote: true,
-  });
-}
 
 /** What a handler sees of its message: the active trace and what the index holds. */
 interface Seen {
@@ -183,13 +130,6 @@ async function stop(consumer: Consumer): Promise<void> {
   await stopped;
 }
 
-/** The sorted attribute keys the sampler was asked about each span of this name and kind. */
-function keysAsked(name: string, kind: SpanKind): string[][] {
-  return sampler.seen
-    .filter((call) => call.name === name && call.kind === kind)
-    .map((call) => Object.keys(call.attributes).sort());
-}
-
 /** `send` of one message and `receive`: calls to the queue's server. */
 const QUEUE_CALL_SAMPLING_KEYS = [
   'aws.sqs.queue.url',
@@ -241,13 +181,13 @@ describe('messages whose trace is not sampled', () => {
       }
       expect(byReceiptHandle.size).toBe(0);
       // Samplers were asked with the sampling attributes alone.
-      expect(keysAsked(`send ${queue.name}`, SpanKind.PRODUCER)).toEqual([
+      expect(sampler.keysAsked(`send ${queue.name}`, SpanKind.PRODUCER)).toEqual([
         QUEUE_CALL_SAMPLING_KEYS,
       ]);
-      expect(keysAsked(`create ${queue.name}`, SpanKind.PRODUCER)).toEqual(
+      expect(sampler.keysAsked(`create ${queue.name}`, SpanKind.PRODUCER)).toEqual(
         seen.slice(1).map(() => CREATE_SAMPLING_KEYS),
       );
-      expect(keysAsked(`process ${queue.name}`, SpanKind.CONSUMER)).toEqual(
+      expect(sampler.keysAsked(`process ${queue.name}`, SpanKind.CONSUMER)).toEqual(
         seen.map(() => PROCESS_SAMPLING_KEYS),
       );
       expect(await messagesLeft(raw, queue.url)).toBe(0);
@@ -315,21 +255,21 @@ describe('attributes of sampled messages', () => {
         (all) => all.filter(named(`process ${queue.name}`)).length === count,
       );
 
-      expect(keysAsked(`send ${queue.name}`, SpanKind.PRODUCER)).toEqual([
+      expect(sampler.keysAsked(`send ${queue.name}`, SpanKind.PRODUCER)).toEqual([
         QUEUE_CALL_SAMPLING_KEYS,
       ]);
-      expect(keysAsked(`create ${queue.name}`, SpanKind.PRODUCER)).toEqual([
+      expect(sampler.keysAsked(`create ${queue.name}`, SpanKind.PRODUCER)).toEqual([
         CREATE_SAMPLING_KEYS,
         CREATE_SAMPLING_KEYS,
       ]);
       // The batch's send span: a call to the server, with the batch's size (once per call).
-      expect(keysAsked(`send ${queue.name}`, SpanKind.CLIENT)).toEqual([
+      expect(sampler.keysAsked(`send ${queue.name}`, SpanKind.CLIENT)).toEqual([
         [...QUEUE_CALL_SAMPLING_KEYS, 'messaging.batch.message_count'].sort(),
       ]);
-      const receives = keysAsked(`receive ${queue.name}`, SpanKind.CLIENT);
+      const receives = sampler.keysAsked(`receive ${queue.name}`, SpanKind.CLIENT);
       expect(receives.length).toBeGreaterThan(0);
       expect(receives).toEqual(receives.map(() => QUEUE_CALL_SAMPLING_KEYS));
-      expect(keysAsked(`process ${queue.name}`, SpanKind.CONSUMER)).toEqual(
+      expect(sampler.keysAsked(`process ${queue.name}`, SpanKind.CONSUMER)).toEqual(
         ids.map(() => PROCESS_SAMPLING_KEYS),
       );
 
