@@ -280,8 +280,9 @@ export class ConsumerTracer<TIncoming> extends MessagingSpans implements ScopeOw
     try {
       scope = this.startProcess(message, base);
       // A message nothing is recorded of (its span does not record, metrics are off) needs
-      // only its context: no settle tracking, no view, no timer.
-      if (scope.observed) {
+      // only its context: no settle tracking, no view, no timer — unless tracehop settles
+      // it (autoSettle) and must see whether the handler did first.
+      if (scope.observed || lifecycle.autoSettle !== undefined) {
         if (lifecycle.track !== undefined) tracked = lifecycle.track(message, scope);
         if (lifecycle.handlerMessage !== undefined) {
           handed = lifecycle.handlerMessage(message, scope);

@@ -8,11 +8,19 @@ import { context, trace, TraceFlags } from '@opentelemetry/api';
 
 import type { ChannelModel, Message } from 'amqplib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { traceChannel } from '../../../adapters/amqp/index.js';
+import { traceAmqpHandler, traceChannel } from '../../../adapters/amqp/index.js';
 import { channelState } from '../../../adapters/amqp/channel-state.js';
 import { setupTestTracing } from '../../../src/testing/index.js';
 import { AskedSampler, unsampledParent } from '../../sampling-kit.js';
-import { collector, isChildOf, linksTo, only, openConnection, uniqueName } from './kit.js';
+import {
+  collector,
+  deferred,
+  isChildOf,
+  linksTo,
+  only,
+  openConnection,
+  uniqueName,
+} from './kit.js';
 
 const sampler = new AskedSampler();
 const tracing = setupTestTracing({ sampler });
@@ -77,6 +85,44 @@ describe('messages whose trace is not sampled', () => {
     await channel.close();
     expect(tracing.spans()).toEqual([]);
     expect(tracing.openSpans()).toEqual([]);
+  });
+});
+
+describe('unsampled messages with autoSettle', () => {
+  it('are settled once: a handler that settles itself is not settled again', async () => {
+    const raw = await connection.createChannel();
+    const channel = traceChannel(raw);
+    const queue = uniqueName('unsampled-auto');
+    await channel.assertQueue(queue, { autoDelete: true });
+    const closed = deferred<unknown>();
+    raw.on('close', () => closed.resolve('closed'));
+    raw.on('error', (error: unknown) => closed.resolve(error));
+    const handled = collector<number>(10);
+    await channel.consume(
+      queue,
+      traceAmqpHandler(
+        (message: Message | null) => {
+          if (message === null) return;
+          const n = Number(message.content.toString());
+          // Half settle themselves; autoSettle acks the others. A second ack of the same
+          // delivery tag would close the channel (406 PRECONDITION_FAILED).
+          if (n % 2 === 0) channel.ack(message);
+          handled.add(n);
+        },
+        { channel, queue, autoSettle: true },
+      ),
+    );
+    context.with(unsampledParent(), () => {
+      for (let i = 0; i < 10; i++) channel.sendToQueue(queue, Buffer.from(String(i)));
+    });
+    expect((await handled.all).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // A round trip to the broker after the acks: a double ack would have closed the channel.
+    const check = await channel.checkQueue(queue);
+    expect(check.messageCount).toBe(0);
+    expect(check.consumerCount).toBe(1);
+    await channel.close();
+    expect(await closed.promise).toBe('closed');
+    expect(tracing.spans()).toEqual([]);
   });
 });
 
