@@ -3,7 +3,8 @@ import { reportOnce } from '../../src/report.js';
 import type { InitializeMiddleware, MiddlewareStackLike } from '../sqs/internal-types.js';
 import { isSnsOfficiallyInstrumented } from './official-instrumentation.js';
 import { tracedSendMessage } from '../sqs/send-message.js';
-import { tracedPublishBatch } from './publish-batch.js';
+import { tracedBatchSend } from '../sqs/batch-send.js';
+import { PublishBatch } from './publish-batch.js';
 import { SnsClientTracing } from './sns-client-tracing.js';
 import type { SnsClientOptions } from './types.js';
 
@@ -70,6 +71,7 @@ export function instrumentSnsClient<C extends SNSClient>(
  */
 function createSnsMiddleware(tracing: SnsClientTracing, client: unknown): InitializeMiddleware {
   let checkedOfficial = false;
+  const publishBatch = new PublishBatch(tracing);
   return (next, context) => {
     if (!checkedOfficial) {
       // The official instrumentation patches each client's stack on its first call.
@@ -80,7 +82,7 @@ function createSnsMiddleware(tracing: SnsClientTracing, client: unknown): Initia
       case 'PublishCommand':
         return (args) => tracedSendMessage(tracing.tracer, 'SNS', next, args);
       case 'PublishBatchCommand':
-        return (args) => tracedPublishBatch(tracing, next, args);
+        return (args) => tracedBatchSend(publishBatch, next, args);
       default:
         return next;
     }

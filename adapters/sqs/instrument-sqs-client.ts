@@ -11,7 +11,8 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from './message-size.js';
 import { isOfficiallyInstrumented } from './official-instrumentation.js';
 import { tracedReceiveMessage } from './receive-message.js';
 import { tracedSendMessage } from './send-message.js';
-import { tracedSendMessageBatch } from './send-message-batch.js';
+import { tracedBatchSend } from './batch-send.js';
+import { SendMessageBatch } from './send-message-batch.js';
 import { tracedSettle, tracedSettleBatch } from './settle-message.js';
 import { SqsTransport } from './sqs-transport.js';
 import type { SqsClientOptions } from './types.js';
@@ -103,6 +104,7 @@ export function createSqsMiddleware(
   client: unknown,
 ): InitializeMiddleware {
   let checkedOfficial = false;
+  const sendMessageBatch = new SendMessageBatch(tracing);
   return (next, context) => {
     if (!checkedOfficial) {
       // The official instrumentation patches each client's stack on its first call.
@@ -113,7 +115,7 @@ export function createSqsMiddleware(
       case 'SendMessageCommand':
         return (args) => tracedSendMessage(tracing.tracer, 'SQS', next, args);
       case 'SendMessageBatchCommand':
-        return (args) => tracedSendMessageBatch(tracing, next, args);
+        return (args) => tracedBatchSend(sendMessageBatch, next, args);
       case 'ReceiveMessageCommand':
         return (args) => tracedReceiveMessage(tracing, next, args);
       case 'DeleteMessageCommand':
