@@ -1,8 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { PublishBatchInput, PublishBatchRequestEntry } from '@aws-sdk/client-sns';
-import type { ProducerTracer } from '../../src/producer-tracer.js';
-import type { SnsOutgoingMessage } from './internal-types.js';
 import type { BatchCommand, BatchTarget } from '../sqs/batch-send.js';
+import type { SnsOutgoingMessage } from './internal-types.js';
 import type { SnsClientTracing } from './sns-client-tracing.js';
 import { describeSnsTarget, snsBatchClearlyFits, snsMessageBytesExact } from './sns-transport.js';
 
@@ -19,21 +18,10 @@ export class PublishBatch implements BatchCommand<
 > {
   readonly name = 'SNS PublishBatch';
   readonly reportKey = 'sns:publish-batch';
-  readonly tracer: ProducerTracer<SnsOutgoingMessage>;
-  readonly createSpans: boolean;
-  readonly maxMessageBytes: number;
   readonly clearlyFits = snsBatchClearlyFits;
   readonly messageBytes = snsMessageBytesExact;
 
-  constructor(private readonly tracing: SnsClientTracing) {
-    this.tracer = tracing.tracer;
-    this.createSpans = tracing.createSpans;
-    this.maxMessageBytes = tracing.maxMessageBytes;
-  }
-
-  setBatchBytes(bytes: number): void {
-    this.tracing.transport.batchBytes = bytes;
-  }
+  constructor(readonly tracing: SnsClientTracing) {}
 
   entriesOf(input: PublishBatchInput): unknown {
     return input.PublishBatchRequestEntries;

@@ -45,6 +45,18 @@ export interface BatchTarget {
   readonly call: Attributes;
 }
 
+/** What an instrumented AWS client (SQS, SNS) brings to its batch command. */
+export interface BatchClientTracing<TMessage> {
+  /** The client's tracer, whose transport describes a message of which each entry is one. */
+  readonly tracer: ProducerTracer<TMessage>;
+  /** The `createSpans` option. */
+  readonly createSpans: boolean;
+  /** The size limit of one message, and of a whole batch. */
+  readonly maxMessageBytes: number;
+  /** Told how many bytes the rest of the batch uses while one entry is fitted to the limit. */
+  readonly transport: { batchBytes: number };
+}
+
 /**
  * What differs between the AWS batch commands traced alike — SQS `SendMessageBatch`, SNS
  * `PublishBatch`: where the entries are, where the batch goes, and how a message is measured
@@ -59,14 +71,8 @@ export interface BatchCommand<
   readonly name: string;
   /** `sqs:send-batch`: the key of that report. */
   readonly reportKey: string;
-  /** The client's tracer, whose transport describes a message of which each entry is one. */
-  readonly tracer: ProducerTracer<TMessage>;
-  /** The `createSpans` option. */
-  readonly createSpans: boolean;
-  /** The size limit of one message, and of a whole batch. */
-  readonly maxMessageBytes: number;
-  /** Tells the transport how many bytes the rest of the batch uses, while one entry is fitted. */
-  setBatchBytes(bytes: number): void;
+  /** The instrumented client's tracer and options. */
+  readonly tracing: BatchClientTracing<TMessage>;
   entriesOf(input: TInput): unknown;
   withEntries(input: TInput, entries: TEntry[]): TInput;
   describe(input: TInput): BatchTarget;
@@ -105,7 +111,7 @@ export async function tracedBatchSend<
   try {
     batch = prepareBatch(command, input);
   } catch (error) {
-    command.setBatchBytes(0);
+    command.tracing.transport.batchBytes = 0;
     reportOnce(command.reportKey, `${command.name} went out without tracing: ${String(error)}`);
   }
   if (batch === undefined) return next(args);
@@ -118,8 +124,8 @@ export async function tracedBatchSend<
     });
   } catch (error) {
     recordRequestId(sendSpan, error);
-    for (const span of createSpans) command.tracer.endSpan(span, error);
-    command.tracer.endSpan(sendSpan, error);
+    for (const span of createSpans) command.tracing.tracer.endSpan(span, error);
+    command.tracing.tracer.endSpan(sendSpan, error);
     throw error;
   }
   const sent = command.entriesOf(input) as readonly TEntry[];
@@ -138,13 +144,13 @@ function prepareBatch<TInput extends object, TEntry extends TMessage & BatchEntr
   const found = command.entriesOf(input);
   if (!Array.isArray(found) || found.length === 0) return undefined;
   const entries = found as TEntry[];
-  const tracer = command.tracer;
+  const tracer = command.tracing.tracer;
   const parent = contextApi.active();
   const target = command.describe(input);
   const traced = new Array<TEntry>(entries.length);
   const accounting = batchAccounting(command, entries);
 
-  if (!command.createSpans) {
+  if (!command.tracing.createSpans) {
     const sendSpan = tracer.startSpan(
       'send',
       target.destination,
@@ -199,7 +205,7 @@ function batchAccounting<TEntry extends TMessage & BatchEntry, TMessage>(
   command: BatchCommand<object, TEntry, TMessage>,
   entries: readonly TEntry[],
 ): BatchAccounting | undefined {
-  if (command.clearlyFits(entries, command.maxMessageBytes)) return undefined;
+  if (command.clearlyFits(entries, command.tracing.maxMessageBytes)) return undefined;
   const callerBytes = entries.map((entry) => command.messageBytes(entry));
   return { callerBytes, total: callerBytes.reduce((sum, bytes) => sum + bytes, 0) };
 }
@@ -214,15 +220,16 @@ function injectEntry<TEntry extends TMessage & BatchEntry, TMessage>(
 ): TEntry {
   const entry = entries[index] as TEntry;
   // A copy of `entry` with trace attributes: the same members, so still a batch entry.
-  if (accounting === undefined) return command.tracer.inject(entry, ctx, span) as unknown as TEntry;
+  if (accounting === undefined)
+    return command.tracing.tracer.inject(entry, ctx, span) as unknown as TEntry;
   const own = accounting.callerBytes[index] ?? 0;
-  command.setBatchBytes(accounting.total - own);
+  command.tracing.transport.batchBytes = accounting.total - own;
   try {
-    const traced = command.tracer.inject(entry, ctx, span) as unknown as TEntry;
+    const traced = command.tracing.tracer.inject(entry, ctx, span) as unknown as TEntry;
     if (traced !== entry) accounting.total += command.messageBytes(traced) - own;
     return traced;
   } finally {
-    command.setBatchBytes(0);
+    command.tracing.transport.batchBytes = 0;
   }
 }
 

@@ -1,10 +1,9 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { SendMessageBatchRequest, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import type { ProducerTracer } from '../../src/producer-tracer.js';
-import type { SqsOutgoingMessage } from './internal-types.js';
 import type { BatchCommand, BatchTarget } from './batch-send.js';
 import { batchClearlyFits, messageBytesExact } from './message-size.js';
 import type { SqsClientTracing } from './instrument-sqs-client.js';
+import type { SqsOutgoingMessage } from './internal-types.js';
 import { addQueueUrl, describeQueue, serverAttributes } from './sqs-transport.js';
 
 /**
@@ -21,21 +20,10 @@ export class SendMessageBatch implements BatchCommand<
 > {
   readonly name = 'SQS SendMessageBatch';
   readonly reportKey = 'sqs:send-batch';
-  readonly tracer: ProducerTracer<SqsOutgoingMessage>;
-  readonly createSpans: boolean;
-  readonly maxMessageBytes: number;
   readonly clearlyFits = batchClearlyFits;
   readonly messageBytes = messageBytesExact;
 
-  constructor(private readonly tracing: SqsClientTracing) {
-    this.tracer = tracing.tracer;
-    this.createSpans = tracing.createSpans;
-    this.maxMessageBytes = tracing.maxMessageBytes;
-  }
-
-  setBatchBytes(bytes: number): void {
-    this.tracing.transport.batchBytes = bytes;
-  }
+  constructor(readonly tracing: SqsClientTracing) {}
 
   entriesOf(input: SendMessageBatchRequest): unknown {
     return input.Entries;
