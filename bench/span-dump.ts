@@ -198,7 +198,10 @@ export function compareShapes(
       differences.push(`only ${expectedName}: ${key} ${shape.attributes.join(', ')}`);
       continue;
     }
-    if (Math.abs(shape.perMessage - other.perMessage) > 0.05) {
+    // Spans made per call rather than per message are compared by shape, not count: how
+    // many polls of an SQS queue come back empty depends on timing.
+    const perCall = shape.perMessage < 0.5 && other.perMessage < 0.5;
+    if (!perCall && Math.abs(shape.perMessage - other.perMessage) > 0.05) {
       differences.push(
         `${key}: ${shape.perMessage.toFixed(3)}/msg in ${expectedName}, ${other.perMessage.toFixed(3)}/msg in ${actualName}`,
       );
